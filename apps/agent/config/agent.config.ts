@@ -1,0 +1,72 @@
+import { resolve } from 'node:path';
+import { type LabelPair, parseLabel } from '#common';
+
+export interface AgentConfig {
+  coordinatorAddress: string;
+  name: string;
+  labels: LabelPair[];
+  /** Holds the agent's id (stable across restarts) and the model cache. */
+  stateDir: string;
+  cacheMaxBytes: number;
+  /** Thread settings used when a task does not set its own; 0 lets ONNX Runtime decide. */
+  intraOpThreads: number;
+  interOpThreads: number;
+  /** Execution providers to probe; empty = every backend onnxruntime-node lists. */
+  executionProviders: string[];
+  /** First and largest wait between reconnect attempts. */
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+}
+
+export const AGENT_CONFIG = Symbol('AGENT_CONFIG');
+
+export class AgentConfigError extends Error {}
+
+export type AgentOverrides = Partial<Omit<AgentConfig, 'labels'>> & { labels?: string[] };
+
+/** Every problem is listed at once; nothing else in the agent reads process.env. */
+export function loadAgentConfig(env: Record<string, string | undefined>, overrides: AgentOverrides = {}): AgentConfig {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') {
+      return fallback;
+    }
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n) || n < min) {
+      problems.push(`${name}='${raw}' must be an integer >= ${min}`);
+      return fallback;
+    }
+    return n;
+  };
+  const labelTexts = overrides.labels ?? (env.MLFARM_AGENT_LABELS ? env.MLFARM_AGENT_LABELS.split(',') : []);
+  const labels: LabelPair[] = [];
+  for (const text of labelTexts.filter(Boolean)) {
+    try {
+      labels.push(parseLabel(text.trim()));
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  const coordinatorAddress = overrides.coordinatorAddress ?? env.MLFARM_COORDINATOR ?? '127.0.0.1:50051';
+  if (!/^(\[[0-9a-fA-F:]+\]|[^:/\s]+):\d{1,5}$/.test(coordinatorAddress)) {
+    problems.push(`coordinator address '${coordinatorAddress}' is not host:port`);
+  }
+  const config: AgentConfig = {
+    coordinatorAddress,
+    name: overrides.name ?? env.MLFARM_AGENT_NAME ?? '',
+    labels,
+    stateDir: resolve(overrides.stateDir ?? env.MLFARM_AGENT_STATE_DIR ?? '.mlfarm/agent'),
+    cacheMaxBytes: overrides.cacheMaxBytes ?? int('MLFARM_AGENT_CACHE_MIB', 2048, 1) * 1024 * 1024,
+    intraOpThreads: overrides.intraOpThreads ?? int('MLFARM_AGENT_INTRA_OP_THREADS', 0, 0),
+    interOpThreads: overrides.interOpThreads ?? int('MLFARM_AGENT_INTER_OP_THREADS', 0, 0),
+    executionProviders:
+      overrides.executionProviders ?? (env.MLFARM_AGENT_EPS ? env.MLFARM_AGENT_EPS.split(',').map((s) => s.trim()) : []),
+    reconnectMinMs: overrides.reconnectMinMs ?? 250,
+    reconnectMaxMs: overrides.reconnectMaxMs ?? 15_000,
+  };
+  if (problems.length > 0) {
+    throw new AgentConfigError(`invalid agent configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return config;
+}

@@ -1,0 +1,1 @@
+export const GRPC_CLIENT = Symbol('GRPC_CLIENT');

@@ -1,0 +1,42 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { arch, cpus, hostname, platform, release, totalmem } from 'node:os';
+import { Injectable } from '@nestjs/common';
+import * as ort from 'onnxruntime-node';
+import type { Fingerprint } from '#contracts';
+
+/** The identity that makes two results comparable. GPU names come from the NVIDIA driver when present. */
+@Injectable()
+export class FingerprintService {
+  collect(intraOpThreads: number, interOpThreads: number): Fingerprint {
+    const cpuList = cpus();
+    return {
+      cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
+      cpuCores: cpuList.length,
+      memoryBytes: String(totalmem()),
+      os: platform(),
+      osRelease: release(),
+      arch: arch(),
+      nodeVersion: process.version,
+      ortVersion: ort.env.versions.node ?? ort.env.versions.common,
+      intraOpThreads,
+      interOpThreads,
+      gpu: nvidiaGpus(),
+      hostname: hostname(),
+    };
+  }
+}
+
+const NVIDIA_GPUS = '/proc/driver/nvidia/gpus';
+
+function nvidiaGpus(): string {
+  try {
+    // One folder per GPU with an "information" file holding "Model: NVIDIA H200"; absent without the driver.
+    return readdirSync(NVIDIA_GPUS)
+      .map((bus) => /^Model:\s*(.+)$/m.exec(readFileSync(join(NVIDIA_GPUS, bus, 'information'), 'utf8'))?.[1]?.trim() ?? '')
+      .filter(Boolean)
+      .join(', ');
+  } catch {
+    return '';
+  }
+}

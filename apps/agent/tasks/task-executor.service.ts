@@ -1,0 +1,155 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Assignment, Fingerprint, GrpcClient } from '#contracts';
+import { BenchError, runInChildProcess } from '#bench';
+import { errorMessage } from '#common';
+import { ModelCacheService } from '../cache/model-cache.service.js';
+import { AGENT_CONFIG, type AgentConfig } from '../config/agent.config.js';
+import { CoordinatorLinkService } from '../link/coordinator-link.service.js';
+import { GRPC_CLIENT } from '../link/grpc-client.token.js';
+import { FingerprintService } from '../probe/fingerprint.service.js';
+import { describeAssignment, toBenchScenario, toMeasurement } from './measurement.mapper.js';
+
+interface Running {
+  assignment: Assignment;
+  abort: AbortController;
+}
+
+/**
+ * Runs assignments one at a time, each in a fresh runner child process: a native crash, an out-of-memory
+ * kill or a hang fails that task with its reason, and the agent goes on with the next one.
+ */
+@Injectable()
+export class TaskExecutorService {
+  private readonly logger = new Logger(TaskExecutorService.name);
+  private readonly queue: Assignment[] = [];
+  private running?: Running;
+  private agentId = '';
+
+  constructor(
+    @Inject(AGENT_CONFIG) private readonly config: AgentConfig,
+    @Inject(GRPC_CLIENT) private readonly client: GrpcClient,
+    private readonly cache: ModelCacheService,
+    private readonly link: CoordinatorLinkService,
+    private readonly fingerprint: FingerprintService,
+  ) {}
+
+  setAgentId(agentId: string): void {
+    this.agentId = agentId;
+  }
+
+  runningTaskIds(): string[] {
+    return [...(this.running ? [this.running.assignment.taskId] : []), ...this.queue.map((a) => a.taskId)];
+  }
+
+  enqueue(assignment: Assignment): void {
+    if (this.runningTaskIds().includes(assignment.taskId)) {
+      return; // the coordinator re-sent what we already hold
+    }
+    this.queue.push(assignment);
+    void this.drain();
+  }
+
+  cancel(taskId: string): void {
+    const queued = this.queue.findIndex((a) => a.taskId === taskId);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+    }
+    if (this.running?.assignment.taskId === taskId) {
+      this.logger.log(`cancelling task ${taskId}`);
+      this.running.abort.abort();
+    }
+  }
+
+  cancelAll(): void {
+    this.queue.length = 0;
+    this.running?.abort.abort();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) {
+      return;
+    }
+    const next = this.queue.shift();
+    if (!next) {
+      return;
+    }
+    this.running = { assignment: next, abort: new AbortController() };
+    try {
+      await this.execute(this.running);
+    } catch (error) {
+      // Never let one task take the agent down: anything unexpected becomes that task's failure.
+      this.fail(next, 'AGENT_ERROR', errorMessage(error));
+    } finally {
+      this.running = undefined;
+      void this.drain();
+    }
+  }
+
+  private async execute({ assignment, abort }: Running): Promise<void> {
+    this.logger.log(`task ${describeAssignment(assignment)}`);
+    this.link.send({ started: { taskId: assignment.taskId, attempt: assignment.attempt } });
+    const scenario = assignment.scenario;
+    if (!scenario) {
+      this.fail(assignment, 'INVALID_INPUT', 'assignment without scenario');
+      return;
+    }
+    let modelPath: string;
+    const inputFiles: Record<string, string> = {};
+    try {
+      modelPath = await this.cache.get(assignment.modelSha256, () => this.client.gateway.fetchModel({ sha256: assignment.modelSha256 }));
+      for (const file of scenario.inputFiles) {
+        inputFiles[file.input] = await this.cache.get(file.artifactSha256, () =>
+          this.client.gateway.fetchModel({ sha256: file.artifactSha256 }),
+        );
+      }
+    } catch (error) {
+      this.fail(assignment, 'FETCH_FAILED', errorMessage(error));
+      return;
+    }
+    if (abort.signal.aborted) {
+      return;
+    }
+    const task = { modelPath, ep: assignment.ep, scenario: toBenchScenario(scenario, this.config, inputFiles) };
+    try {
+      const result = await runInChildProcess(task, {
+        signal: abort.signal,
+        timeoutMs: scenario.timeoutMs || undefined,
+        onProgress: (p) =>
+          this.link.send({
+            progress: { taskId: assignment.taskId, phase: p.phase, done: p.done, total: p.total, lastMs: p.lastMs ?? 0 },
+          }),
+      });
+      this.link.sendReliably(key(assignment), {
+        result: {
+          taskId: assignment.taskId,
+          attempt: assignment.attempt,
+          agentId: this.agentId,
+          fingerprint: this.fingerprintFor(task.scenario.intraOpThreads, task.scenario.interOpThreads),
+          measurement: toMeasurement(result),
+        },
+      });
+      this.logger.log(`task ${assignment.taskId} done: median ${result.latency.median.toFixed(2)} ms`);
+    } catch (error) {
+      if (error instanceof BenchError && error.code === 'CANCELLED') {
+        return; // the coordinator already marked it cancelled
+      }
+      const code = error instanceof BenchError ? error.code : 'AGENT_ERROR';
+      this.fail(assignment, code, errorMessage(error));
+    }
+  }
+
+  private fingerprintFor(intra: number | undefined, inter: number | undefined): Fingerprint {
+    return this.fingerprint.collect(intra ?? 0, inter ?? 0);
+  }
+
+  private fail(assignment: Assignment, code: string, message: string): void {
+    this.logger.warn(`task ${assignment.taskId} failed: ${code}: ${message}`);
+    this.link.sendReliably(key(assignment), {
+      failed: { taskId: assignment.taskId, attempt: assignment.attempt, code, message },
+    });
+  }
+}
+
+function key(assignment: Assignment): string {
+  return `${assignment.taskId}#${assignment.attempt}`;
+}

@@ -1,0 +1,112 @@
+import { type Command } from 'commander';
+import { lastValueFrom } from 'rxjs';
+import { RunState, createGrpcClient, type GrpcClient } from '#contracts';
+import { renderTable } from '../output/table.js';
+import { followRun, reportRun } from '../support/run-client.js';
+import { positiveInt } from '../support/option-parsers.js';
+
+const COORDINATOR_FLAGS = ['-c, --coordinator <host:port>', 'coordinator gRPC address', process.env.MLFARM_COORDINATOR ?? '127.0.0.1:50051'] as const;
+
+const RUN_STATES: Record<number, string> = {
+  [RunState.RUN_STATE_QUEUED]: 'queued',
+  [RunState.RUN_STATE_RUNNING]: 'running',
+  [RunState.RUN_STATE_SUCCEEDED]: 'succeeded',
+  [RunState.RUN_STATE_FAILED]: 'failed',
+  [RunState.RUN_STATE_CANCELLED]: 'cancelled',
+};
+
+async function withClient(address: string, work: (client: GrpcClient) => Promise<number>): Promise<void> {
+  const client = createGrpcClient(address);
+  try {
+    process.exitCode = await work(client);
+  } finally {
+    client.close();
+  }
+}
+
+export function registerInspect(program: Command): void {
+  program
+    .command('watch')
+    .description('follow a run until it ends, then print its results')
+    .argument('<run>', 'run id')
+    .option(...COORDINATOR_FLAGS)
+    .option('--json <file>', 'write the result JSON here')
+    .action((runId: string, options: { coordinator: string; json?: string }) =>
+      withClient(options.coordinator, (client) => followRun(client, runId, { json: options.json })),
+    );
+
+  program
+    .command('result')
+    .description('print the results of a run as they are now')
+    .argument('<run>', 'run id')
+    .option(...COORDINATOR_FLAGS)
+    .option('--json <file>', 'write the result JSON here')
+    .action((runId: string, options: { coordinator: string; json?: string }) =>
+      withClient(options.coordinator, (client) => reportRun(client, runId, { json: options.json })),
+    );
+
+  program
+    .command('cancel')
+    .description('cancel a run; running tasks are stopped on their agents')
+    .argument('<run>', 'run id')
+    .option(...COORDINATOR_FLAGS)
+    .action((runId: string, options: { coordinator: string }) =>
+      withClient(options.coordinator, async (client) => {
+        const { run } = await lastValueFrom(client.coordinator.cancelRun({ runId }));
+        process.stdout.write(`${run!.id} ${RUN_STATES[run!.state] ?? 'unknown'}\n`);
+        return 0;
+      }),
+    );
+
+  program
+    .command('runs')
+    .description('list recent runs')
+    .option(...COORDINATOR_FLAGS)
+    .option('--limit <n>', 'how many', positiveInt('--limit'), 20)
+    .action((options: { coordinator: string; limit: number }) =>
+      withClient(options.coordinator, async (client) => {
+        const { runs } = await lastValueFrom(client.coordinator.listRuns({ limit: options.limit }));
+        process.stdout.write(
+          `${renderTable(
+            ['run', 'state', 'tasks', 'failed', 'created', 'name'],
+            runs.map((r) => [
+              r.id,
+              RUN_STATES[r.state] ?? 'unknown',
+              `${r.tasksDone}/${r.tasksTotal}`,
+              String(r.tasksFailed),
+              new Date(Number(r.createdAtMs)).toISOString(),
+              r.name,
+            ]),
+          )}\n`,
+        );
+        return 0;
+      }),
+    );
+
+  program
+    .command('agents')
+    .description('list the agents the coordinator knows')
+    .option(...COORDINATOR_FLAGS)
+    .action((options: { coordinator: string }) =>
+      withClient(options.coordinator, async (client) => {
+        const { agents } = await lastValueFrom(client.coordinator.listAgents({}));
+        process.stdout.write(
+          `${renderTable(
+            ['agent', 'name', 'connected', 'labels', 'eps', 'cpu', 'cores', 'threads', 'ort'],
+            agents.map((a) => [
+              a.id,
+              a.name,
+              a.connected ? 'yes' : 'no',
+              a.labels.map((l) => `${l.key}=${l.value}`).join(','),
+              a.executionProviders.filter((e) => e.available).map((e) => e.name).join(','),
+              a.fingerprint?.cpuModel ?? '',
+              String(a.fingerprint?.cpuCores ?? ''),
+              `${a.fingerprint?.intraOpThreads ?? 0}/${a.fingerprint?.interOpThreads ?? 0}`,
+              a.fingerprint?.ortVersion ?? '',
+            ]),
+          )}\n`,
+        );
+        return 0;
+      }),
+    );
+}

@@ -1,0 +1,29 @@
+import { Command, CommanderError } from 'commander';
+import { registerBench } from './commands/bench.command.js';
+import { registerInspect } from './commands/inspect.command.js';
+import { registerServe } from './commands/serve.command.js';
+import { registerSubmit } from './commands/submit.command.js';
+import { EXIT, describeError } from './support/cli-error.js';
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('mlfarm')
+    .description('mlfarm: benchmark ONNX models (and their compressed variants) across a farm of machines')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerBench(program);
+  registerSubmit(program);
+  registerServe(program);
+  registerInspect(program);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed its one line (unknown option, missing argument, bad value)
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const { line, exitCode } = describeError(error);
+    process.stderr.write(`mlfarm: ${line}\n`);
+    return exitCode;
+  }
+}

@@ -1,0 +1,165 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Observable, type Subscriber } from 'rxjs';
+import type { AgentHello, ConnectRequest, ConnectResponse, FetchModelResponse } from '#contracts';
+import { DomainError, DomainErrorCode, SerialQueue, errorMessage } from '#common';
+import { ArtifactStore, assertSha256 } from '../artifacts/artifact-store.js';
+import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinator.config.js';
+import { SchedulerService } from '../runs/scheduler.service.js';
+import { AgentRepository } from '../store/agent.repository.js';
+import { ArtifactRepository } from '../store/artifact.repository.js';
+import { type ConnectedAgent, AgentRegistry } from './agent-registry.service.js';
+
+const AGENT_ID = /^[\w.-]{1,100}$/;
+const CHUNK_BYTES = 1024 * 1024;
+
+@Injectable()
+export class AgentGatewayService {
+  private readonly logger = new Logger(AgentGatewayService.name);
+
+  constructor(
+    private readonly registry: AgentRegistry,
+    private readonly agentsRepo: AgentRepository,
+    private readonly artifacts: ArtifactRepository,
+    private readonly store: ArtifactStore,
+    private readonly scheduler: SchedulerService,
+    @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
+  ) {}
+
+  /** One agent's stream: the first message must be its hello; messages are handled strictly in order. */
+  connect(incoming: Observable<ConnectRequest>): Observable<ConnectResponse> {
+    return new Observable<ConnectResponse>((out) => {
+      const queue = new SerialQueue();
+      let agent: ConnectedAgent | undefined;
+      const fail = (error: unknown): void => {
+        if (!out.closed) {
+          out.error(error);
+        }
+      };
+      const subscription = incoming.subscribe({
+        next: (message) => {
+          queue
+            .run(async () => {
+              if (out.closed) {
+                return;
+              }
+              if (!agent) {
+                agent = await this.hello(message, out);
+                return;
+              }
+              await this.handle(agent, message);
+            })
+            .catch(fail);
+        },
+        error: (error: unknown) => {
+          this.logger.warn(`agent ${agent?.name ?? '?'} stream error: ${errorMessage(error)}`);
+          void queue.run(async () => this.disconnect(agent));
+        },
+        complete: () => {
+          void queue.run(async () => {
+            this.disconnect(agent);
+            if (!out.closed) {
+              out.complete();
+            }
+          });
+        },
+      });
+      return () => {
+        subscription.unsubscribe();
+        this.disconnect(agent);
+      };
+    });
+  }
+
+  private async hello(message: ConnectRequest, out: Subscriber<ConnectResponse>): Promise<ConnectedAgent> {
+    const hello: AgentHello | undefined = message.hello ?? undefined;
+    if (!hello) {
+      throw new DomainError(DomainErrorCode.INVALID_REQUEST, 'Connect: the first message must be a hello');
+    }
+    if (!AGENT_ID.test(hello.agentId)) {
+      throw new DomainError(DomainErrorCode.INVALID_REQUEST, `Connect: agent id '${hello.agentId.slice(0, 80)}' must match ${AGENT_ID.source}`);
+    }
+    const agent: ConnectedAgent = {
+      id: hello.agentId,
+      name: hello.name || hello.agentId,
+      labels: hello.labels,
+      fingerprint: hello.fingerprint ?? ({} as ConnectedAgent['fingerprint']),
+      executionProviders: hello.executionProviders,
+      // A reconnecting agent may still be running a task of ours: it stays busy until it reports it.
+      runningTaskId: hello.runningTaskIds[0],
+      send: (response) => {
+        if (!out.closed) {
+          out.next(response);
+        }
+      },
+      close: () => {
+        if (!out.closed) {
+          out.complete();
+        }
+      },
+    };
+    const now = Date.now();
+    await this.agentsRepo.upsert({ ...agent, lastSeenAt: now });
+    this.registry.add(agent);
+    await this.scheduler.onHeartbeat(agent, hello.runningTaskIds);
+    agent.send({ welcome: { heartbeatIntervalMs: this.config.heartbeatIntervalMs, leaseMs: this.config.leaseMs } });
+    const eps = agent.executionProviders.map((e) => `${e.name}${e.available ? '' : '(unavailable)'}`).join(' ');
+    this.logger.log(`agent ${agent.name} connected (${agent.id}; eps: ${eps})`);
+    this.scheduler.kick();
+    return agent;
+  }
+
+  private async handle(agent: ConnectedAgent, message: ConnectRequest): Promise<void> {
+    if (message.heartbeat) {
+      await this.agentsRepo.touch(agent.id, Date.now());
+      await this.scheduler.onHeartbeat(agent, message.heartbeat.runningTaskIds);
+    } else if (message.started) {
+      await this.scheduler.onStarted(agent, message.started.taskId, message.started.attempt);
+    } else if (message.progress) {
+      await this.scheduler.onProgress(message.progress);
+    } else if (message.result) {
+      await this.scheduler.onResult(agent, message.result);
+      agent.send({ ack: { taskId: message.result.taskId, attempt: message.result.attempt } });
+    } else if (message.failed) {
+      await this.scheduler.onFailed(agent, message.failed);
+      agent.send({ ack: { taskId: message.failed.taskId, attempt: message.failed.attempt } });
+    } else if (message.hello) {
+      throw new DomainError(DomainErrorCode.INVALID_REQUEST, 'Connect: hello sent twice on one stream');
+    }
+  }
+
+  private disconnect(agent: ConnectedAgent | undefined): void {
+    if (agent && this.registry.remove(agent)) {
+      this.logger.log(`agent ${agent.name} disconnected`);
+      this.scheduler.onDisconnected();
+    }
+  }
+
+  /** Streams an artifact in 1 MiB chunks; the agent checks the sha256 of what it received. */
+  fetch(sha256: string): Observable<FetchModelResponse> {
+    return new Observable<FetchModelResponse>((out) => {
+      let closed = false;
+      const run = async (): Promise<void> => {
+        assertSha256(sha256);
+        const artifact = await this.artifacts.find(sha256);
+        if (!artifact) {
+          throw new DomainError(DomainErrorCode.NOT_FOUND, `artifact ${sha256} not found`);
+        }
+        const stream = this.store.open(sha256, CHUNK_BYTES);
+        let offset = 0;
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          if (closed) {
+            stream.destroy();
+            return;
+          }
+          out.next({ chunk, offset: String(offset), totalBytes: String(artifact.sizeBytes) });
+          offset += chunk.length;
+        }
+        out.complete();
+      };
+      run().catch((error: unknown) => out.error(error));
+      return () => {
+        closed = true;
+      };
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import { createServer } from 'node:net';
+import { type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { grpcOptions } from '#contracts';
+import { type CoordinatorConfig } from './config/coordinator.config.js';
+import { CoordinatorModule } from './coordinator.module.js';
+
+export interface CoordinatorHandle {
+  grpcAddress: string;
+  httpAddress: string;
+  config: CoordinatorConfig;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: LoggerService | LogLevel[] | false;
+}
+
+/** Coordinator as a hybrid app: gRPC for agents and clients, HTTP for /healthz (and later /metrics, /reports). */
+export async function startCoordinator(config: CoordinatorConfig, options: StartOptions = {}): Promise<CoordinatorHandle> {
+  // NestJS cannot report a gRPC port bound as :0, so a free one is picked first.
+  const grpcPort = config.grpcPort === 0 ? await freePort(config.grpcHost) : config.grpcPort;
+  const resolved = { ...config, grpcPort };
+  const app: INestApplication = await NestFactory.create(CoordinatorModule.forRoot(resolved), {
+    logger: options.logger ?? ['log', 'warn', 'error'],
+    abortOnError: false,
+  });
+  const grpcAddress = `${formatHost(config.grpcHost)}:${grpcPort}`;
+  app.connectMicroservice<MicroserviceOptions>({ transport: Transport.GRPC, options: grpcOptions(grpcAddress) }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.listen(config.httpPort, config.httpHost);
+  const address = app.getHttpServer().address() as { port: number };
+  return {
+    grpcAddress,
+    httpAddress: `${formatHost(config.httpHost)}:${address.port}`,
+    config: resolved,
+    close: () => app.close(),
+  };
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,162 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Observable } from 'rxjs';
+import {
+  type CancelRunResponse,
+  type GetRunResponse,
+  type ModelFacts,
+  type Run,
+  RunState,
+  type SubmitRunRequest,
+  type Target,
+  type WatchRunResponse,
+} from '#contracts';
+import { DomainError, DomainErrorCode, newId } from '#common';
+import { assertSha256 } from '../artifacts/artifact-store.js';
+import { AgentRegistry } from '../agents/agent-registry.service.js';
+import { ArtifactRepository } from '../store/artifact.repository.js';
+import { ResultRepository } from '../store/result.repository.js';
+import { type NewTask, RunRepository } from '../store/run.repository.js';
+import { placeTasks } from './agent-matcher.js';
+import { RunEventsService } from './run-events.service.js';
+import { checkInputNames, checkScenarioAgainstModel, normalizeScenario } from './scenario.validator.js';
+import { SchedulerService } from './scheduler.service.js';
+
+const TERMINAL = new Set([RunState.RUN_STATE_SUCCEEDED, RunState.RUN_STATE_FAILED, RunState.RUN_STATE_CANCELLED]);
+
+export function isTerminal(run: Run): boolean {
+  return TERMINAL.has(run.state);
+}
+
+@Injectable()
+export class RunService {
+  private readonly logger = new Logger(RunService.name);
+
+  constructor(
+    private readonly runs: RunRepository,
+    private readonly results: ResultRepository,
+    private readonly artifacts: ArtifactRepository,
+    private readonly agents: AgentRegistry,
+    private readonly events: RunEventsService,
+    private readonly scheduler: SchedulerService,
+  ) {}
+
+  /** Validates everything first, then stores the run with all its tasks at once: a bad request leaves nothing. */
+  async submit(request: SubmitRunRequest): Promise<Run> {
+    if (request.models.length === 0) {
+      throw new DomainError(DomainErrorCode.INVALID_REQUEST, 'a run needs at least one model');
+    }
+    const scenario = normalizeScenario(request.scenario);
+    const target: Target = {
+      labels: request.target?.labels ?? [],
+      executionProviders: (request.target?.executionProviders ?? []).map((ep) => ep.trim().toLowerCase()).filter(Boolean),
+      agents: request.target?.agents ?? [],
+      anyOneAgent: request.target?.anyOneAgent ?? false,
+    };
+    const models: { sha256: string; name: string; facts: ModelFacts }[] = [];
+    for (const ref of request.models) {
+      assertSha256(ref.sha256);
+      const artifact = await this.artifacts.find(ref.sha256);
+      if (!artifact || artifact.kind !== 'model' || !artifact.facts) {
+        throw new DomainError(DomainErrorCode.NOT_FOUND, `model ${ref.sha256} is not stored; upload it first (UploadModel)`);
+      }
+      models.push({ sha256: ref.sha256, name: ref.name || artifact.name, facts: artifact.facts });
+    }
+    checkInputNames(scenario, models);
+    for (const model of models) {
+      checkScenarioAgainstModel(scenario, model.name, model.facts);
+    }
+    for (const file of scenario.inputFiles) {
+      assertSha256(file.artifactSha256);
+      const artifact = await this.artifacts.find(file.artifactSha256);
+      if (!artifact || artifact.kind !== 'tensor') {
+        throw new DomainError(DomainErrorCode.NOT_FOUND, `input file ${file.artifactSha256} for '${file.input}' is not stored; upload it first`);
+      }
+    }
+    const placements = placeTasks(target, this.agents.all());
+    const tasks: NewTask[] = models.flatMap((model) =>
+      placements.map((p) => ({
+        id: newId('task'),
+        modelSha256: model.sha256,
+        modelName: model.name,
+        variant: 'original',
+        agentId: p.agentId,
+        ep: p.ep,
+      })),
+    );
+    const id = newId('run');
+    const name = request.name || models.map((m) => m.name).join(', ');
+    await this.runs.createRun(id, name, { models: models.map(({ sha256, name }) => ({ sha256, name })), target, scenario }, tasks, Date.now());
+    this.logger.log(`run ${id} '${name}': ${tasks.length} task(s)`);
+    const run = await this.get(id).then((r) => r.run!);
+    this.events.run(run);
+    this.scheduler.kick();
+    return run;
+  }
+
+  async get(runId: string): Promise<GetRunResponse> {
+    const run = await this.runs.getRun(runId);
+    if (!run) {
+      throw new DomainError(DomainErrorCode.NOT_FOUND, `run '${runId.slice(0, 80)}' not found`);
+    }
+    return { run, tasks: await this.runs.listTasks(runId), results: await this.results.listForRun(runId) };
+  }
+
+  list(limit: number): Promise<Run[]> {
+    return this.runs.listRuns(Math.min(limit || 50, 1000));
+  }
+
+  async cancel(runId: string): Promise<CancelRunResponse> {
+    const { run } = await this.get(runId);
+    if (isTerminal(run!)) {
+      throw new DomainError(DomainErrorCode.RUN_FINISHED, `run ${runId} already finished`);
+    }
+    await this.scheduler.cancelRun(runId);
+    return { run: (await this.get(runId)).run };
+  }
+
+  /**
+   * Subscribes to live events before reading the snapshot, so nothing that happens in between is lost;
+   * events that arrive meanwhile are replayed after it. Completes once the run is finished.
+   */
+  watch(runId: string): Observable<WatchRunResponse> {
+    return new Observable<WatchRunResponse>((subscriber) => {
+      const buffered: WatchRunResponse[] = [];
+      let live = false;
+      const emit = (event: WatchRunResponse): void => {
+        subscriber.next(event);
+        if (event.run && isTerminal(event.run)) {
+          subscriber.complete();
+        }
+      };
+      const subscription = this.events.events$.subscribe((e) => {
+        if (e.runId !== runId) {
+          return;
+        }
+        if (live) {
+          emit(e.event);
+        } else {
+          buffered.push(e.event);
+        }
+      });
+      this.get(runId).then(
+        (snapshot) => {
+          for (const task of snapshot.tasks) {
+            subscriber.next({ task });
+          }
+          for (const result of snapshot.results) {
+            subscriber.next({ result });
+          }
+          emit({ run: snapshot.run });
+          live = true;
+          for (const event of buffered.splice(0)) {
+            if (!subscriber.closed) {
+              emit(event);
+            }
+          }
+        },
+        (error: unknown) => subscriber.error(error),
+      );
+      return () => subscription.unsubscribe();
+    });
+  }
+}

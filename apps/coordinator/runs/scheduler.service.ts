@@ -1,0 +1,236 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { Assignment, Target, TaskFailed, TaskProgress, TaskResult } from '#contracts';
+import { SerialQueue, errorMessage } from '#common';
+import { type ConnectedAgent, AgentRegistry, availableEps } from '../agents/agent-registry.service.js';
+import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinator.config.js';
+import { ArtifactRepository } from '../store/artifact.repository.js';
+import { ResultRepository } from '../store/result.repository.js';
+import { type RunRequest, RunRepository, toTask } from '../store/run.repository.js';
+import type { TaskTable } from '../store/database.types.js';
+import { agentFitsTarget } from './agent-matcher.js';
+import { RunEventsService } from './run-events.service.js';
+
+// A task whose lease expires this many times (agent died, network gone) fails instead of looping forever.
+const MAX_ATTEMPTS = 3;
+
+/**
+ * Hands queued tasks to idle connected agents, keeps leases alive from heartbeats, re-queues tasks whose
+ * lease expired, and turns agent reports into task and run state. All state lives in the store.
+ */
+@Injectable()
+export class SchedulerService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(SchedulerService.name);
+  private readonly dispatchQueue = new SerialQueue();
+  private readonly targets = new Map<string, Target>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly runs: RunRepository,
+    private readonly results: ResultRepository,
+    private readonly artifacts: ArtifactRepository,
+    private readonly agents: AgentRegistry,
+    private readonly events: RunEventsService,
+    @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
+  ) {}
+
+  onModuleInit(): void {
+    // Lease checks also make progress after a restart: tasks leased by the previous process expire and return.
+    this.timer = setInterval(() => this.tick(), Math.min(1000, this.config.leaseMs / 4));
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  kick(): void {
+    void this.dispatchQueue.run(() => this.dispatch()).catch((e: unknown) => this.logger.error(`dispatch failed: ${errorMessage(e)}`));
+  }
+
+  private tick(): void {
+    void this.dispatchQueue
+      .run(async () => {
+        await this.expireLeases();
+        await this.dispatch();
+      })
+      .catch((e: unknown) => this.logger.error(`scheduler tick failed: ${errorMessage(e)}`));
+  }
+
+  private async dispatch(): Promise<void> {
+    for (const agent of this.agents.idle()) {
+      const candidates = await this.runs.nextQueuedTaskFor(agent.id);
+      for (const task of candidates) {
+        if (task.agent_id === null && !(await this.canTake(agent, task))) {
+          continue;
+        }
+        if (await this.assign(agent, task)) {
+          break;
+        }
+      }
+    }
+  }
+
+  private async canTake(agent: ConnectedAgent, task: TaskTable): Promise<boolean> {
+    const target = await this.targetOf(task.run_id);
+    return agentFitsTarget(agent, target) && availableEps(agent).includes(task.ep);
+  }
+
+  private async targetOf(runId: string): Promise<Target> {
+    let target = this.targets.get(runId);
+    if (!target) {
+      const row = await this.runs.findRunRow(runId);
+      target = row ? (JSON.parse(row.request_json) as RunRequest).target : { labels: [], executionProviders: [], agents: [], anyOneAgent: true };
+      this.targets.set(runId, target);
+    }
+    return target;
+  }
+
+  private async assign(agent: ConnectedAgent, task: TaskTable): Promise<boolean> {
+    const now = Date.now();
+    if (!(await this.runs.leaseTask(task.id, agent.id, now + this.config.leaseMs))) {
+      return false;
+    }
+    const run = await this.runs.findRunRow(task.run_id);
+    const request = JSON.parse(run!.request_json) as RunRequest;
+    const artifact = await this.artifacts.find(task.model_sha256);
+    const assignment: Assignment = {
+      taskId: task.id,
+      attempt: task.attempt,
+      runId: task.run_id,
+      modelSha256: task.model_sha256,
+      modelName: task.model_name,
+      modelSizeBytes: String(artifact?.sizeBytes ?? 0),
+      ep: task.ep,
+      scenario: request.scenario,
+    };
+    agent.runningTaskId = task.id;
+    agent.send({ assignment });
+    if (run!.state === 'queued') {
+      await this.runs.setRunState(task.run_id, 'running', now);
+      await this.publishRun(task.run_id);
+    }
+    await this.publishTask(task.id);
+    this.logger.log(`task ${task.id} (attempt ${task.attempt}) -> agent ${agent.name}`);
+    return true;
+  }
+
+  private async expireLeases(): Promise<void> {
+    for (const task of await this.runs.expiredLeases(Date.now())) {
+      const holder = task.agent_id ? this.agents.get(task.agent_id) : undefined;
+      if (holder?.runningTaskId === task.id) {
+        holder.runningTaskId = undefined;
+      }
+      if (task.attempt >= MAX_ATTEMPTS) {
+        await this.finish(task, 'failed', `lease expired ${task.attempt} times (agent lost); giving up`);
+        continue;
+      }
+      const run = await this.targetOf(task.run_id);
+      if (await this.runs.requeueTask(task.id, task.attempt, run.anyOneAgent)) {
+        this.logger.warn(`task ${task.id}: lease of attempt ${task.attempt} expired, re-queued`);
+        await this.publishTask(task.id);
+      }
+    }
+  }
+
+  async onStarted(agent: ConnectedAgent, taskId: string, attempt: number): Promise<void> {
+    const now = Date.now();
+    await this.runs.markTaskRunning(taskId, attempt, now, now + this.config.leaseMs);
+    await this.publishTask(taskId);
+  }
+
+  async onHeartbeat(agent: ConnectedAgent, runningTaskIds: string[]): Promise<void> {
+    await this.runs.renewLeases(agent.id, runningTaskIds, Date.now() + this.config.leaseMs);
+  }
+
+  async onProgress(progress: TaskProgress): Promise<void> {
+    const task = await this.runs.findTask(progress.taskId);
+    if (task) {
+      this.events.progress(task.run_id, progress);
+    }
+  }
+
+  /** Idempotent per (task, attempt): a re-sent result is acknowledged again but stored once. */
+  async onResult(agent: ConnectedAgent, result: TaskResult): Promise<void> {
+    const task = await this.runs.findTask(result.taskId);
+    this.release(agent, result.taskId);
+    if (!task) {
+      this.logger.warn(`result for unknown task ${result.taskId} from ${agent.name} dropped`);
+      return;
+    }
+    if (task.state === 'cancelled') {
+      return;
+    }
+    // The coordinator knows the model's facts; the agent only reports what it measured.
+    const model = (await this.artifacts.find(task.model_sha256))?.facts;
+    const complete: TaskResult = { ...result, agentId: agent.id, model };
+    if (await this.results.store(complete, Date.now())) {
+      this.events.result(task.run_id, complete);
+    }
+    await this.finish(task, 'succeeded', null);
+  }
+
+  async onFailed(agent: ConnectedAgent, failure: TaskFailed): Promise<void> {
+    const task = await this.runs.findTask(failure.taskId);
+    this.release(agent, failure.taskId);
+    if (!task || task.attempt !== failure.attempt) {
+      return;
+    }
+    await this.finish(task, 'failed', `${failure.code}: ${failure.message}`);
+  }
+
+  /** The agent's stream ended: its leases keep running until they expire, so a quick reconnect loses nothing. */
+  onDisconnected(): void {
+    this.kick();
+  }
+
+  async cancelRun(runId: string): Promise<void> {
+    await this.dispatchQueue.run(async () => {
+      for (const task of await this.runs.activeTasksOfRun(runId)) {
+        const holder = task.agent_id ? this.agents.get(task.agent_id) : undefined;
+        if (holder && holder.runningTaskId === task.id) {
+          holder.send({ cancellation: { taskId: task.id, reason: 'run cancelled' } });
+          holder.runningTaskId = undefined;
+        }
+        await this.runs.finishTask(task.id, 'cancelled', Date.now(), 'run cancelled');
+        await this.publishTask(task.id);
+      }
+      await this.runs.setRunState(runId, 'cancelled', Date.now());
+      await this.publishRun(runId);
+    });
+    this.kick();
+  }
+
+  private release(agent: ConnectedAgent, taskId: string): void {
+    if (agent.runningTaskId === taskId) {
+      agent.runningTaskId = undefined;
+    }
+    this.kick();
+  }
+
+  private async finish(task: TaskTable, state: 'succeeded' | 'failed', error: string | null): Promise<void> {
+    if (await this.runs.finishTask(task.id, state, Date.now(), error)) {
+      await this.publishTask(task.id);
+    }
+    if ((await this.runs.activeTasksOfRun(task.run_id)).length === 0) {
+      const tasks = await this.runs.listTaskRows(task.run_id);
+      const failed = tasks.some((t) => t.state === 'failed');
+      await this.runs.setRunState(task.run_id, failed ? 'failed' : 'succeeded', Date.now());
+      this.targets.delete(task.run_id);
+      await this.publishRun(task.run_id);
+    }
+  }
+
+  private async publishTask(taskId: string): Promise<void> {
+    const row = await this.runs.findTask(taskId);
+    if (row) {
+      this.events.task(toTask(row));
+    }
+  }
+
+  private async publishRun(runId: string): Promise<void> {
+    const run = await this.runs.getRun(runId);
+    if (run) {
+      this.events.run(run);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ExecutionProvider, Fingerprint, Label } from '#contracts';
+import { DATABASE } from './database.tokens.js';
+import type { Db } from './database.js';
+
+export interface AgentRecord {
+  id: string;
+  name: string;
+  labels: Label[];
+  fingerprint: Fingerprint;
+  executionProviders: ExecutionProvider[];
+  firstSeenAt: number;
+  lastSeenAt: number;
+}
+
+@Injectable()
+export class AgentRepository {
+  constructor(@Inject(DATABASE) private readonly db: Db) {}
+
+  async upsert(agent: Omit<AgentRecord, 'firstSeenAt'>): Promise<void> {
+    await this.db
+      .insertInto('agents')
+      .values({
+        id: agent.id,
+        name: agent.name,
+        labels_json: JSON.stringify(agent.labels),
+        fingerprint_json: JSON.stringify(agent.fingerprint),
+        eps_json: JSON.stringify(agent.executionProviders),
+        first_seen_at: agent.lastSeenAt,
+        last_seen_at: agent.lastSeenAt,
+      })
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({
+          name: agent.name,
+          labels_json: JSON.stringify(agent.labels),
+          fingerprint_json: JSON.stringify(agent.fingerprint),
+          eps_json: JSON.stringify(agent.executionProviders),
+          last_seen_at: agent.lastSeenAt,
+        }),
+      )
+      .execute();
+  }
+
+  async touch(id: string, at: number): Promise<void> {
+    await this.db.updateTable('agents').set({ last_seen_at: at }).where('id', '=', id).execute();
+  }
+
+  async list(): Promise<AgentRecord[]> {
+    const rows = await this.db.selectFrom('agents').selectAll().orderBy('first_seen_at').execute();
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      labels: JSON.parse(row.labels_json) as Label[],
+      fingerprint: JSON.parse(row.fingerprint_json) as Fingerprint,
+      executionProviders: JSON.parse(row.eps_json) as ExecutionProvider[],
+      firstSeenAt: Number(row.first_seen_at),
+      lastSeenAt: Number(row.last_seen_at),
+    }));
+  }
+}

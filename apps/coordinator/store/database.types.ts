@@ -1,0 +1,91 @@
+import type { Generated } from 'kysely';
+
+// Row shapes of the SQLite (and later PostgreSQL) schema. Times are epoch milliseconds; JSON columns
+// hold data whose shape is owned by the contract (fingerprints, facts, scenario, samples).
+export interface ArtifactTable {
+  sha256: string;
+  name: string;
+  kind: string;
+  size_bytes: number;
+  facts_json: string | null;
+  created_at: number;
+}
+
+export interface AgentTable {
+  id: string;
+  name: string;
+  labels_json: string;
+  fingerprint_json: string;
+  eps_json: string;
+  first_seen_at: number;
+  last_seen_at: number;
+}
+
+export interface RunTable {
+  id: string;
+  name: string;
+  state: string;
+  request_json: string;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface TaskTable {
+  id: string;
+  run_id: string;
+  seq: number;
+  model_sha256: string;
+  model_name: string;
+  variant: string;
+  agent_id: string | null;
+  ep: string;
+  state: string;
+  attempt: number;
+  error: string | null;
+  lease_expires_at: number | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface ResultTable {
+  task_id: string;
+  attempt: number;
+  agent_id: string;
+  fingerprint_json: string;
+  facts_json: string;
+  ort_version: string;
+  ep: string;
+  load_ms: number;
+  first_run_ms: number;
+  median_ms: number;
+  latency_json: string;
+  samples_json: string;
+  peak_rss_bytes: number;
+  arena_peak_bytes: number;
+  profiled_run_median_ms: number;
+  inputs_json: string;
+  op_types_json: string;
+  created_at: number;
+}
+
+export interface ResultOpTable {
+  id: Generated<number>;
+  task_id: string;
+  attempt: number;
+  node: string;
+  op_type: string;
+  provider: string;
+  median_ms: number;
+  share: number;
+}
+
+export interface Database {
+  artifacts: ArtifactTable;
+  agents: AgentTable;
+  runs: RunTable;
+  tasks: TaskTable;
+  results: ResultTable;
+  result_ops: ResultOpTable;
+}

@@ -1,0 +1,122 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Fingerprint, LatencyStats, MeasuredInput, ModelFacts, OpTypeRow, TaskResult } from '#contracts';
+import { DATABASE } from './database.tokens.js';
+import type { Db } from './database.js';
+import type { ResultTable } from './database.types.js';
+
+@Injectable()
+export class ResultRepository {
+  constructor(@Inject(DATABASE) private readonly db: Db) {}
+
+  /**
+   * Stores a result and finishes its task in one transaction. Idempotent per (task, attempt): a result
+   * re-sent after a reconnect is ignored. Returns false when it was already stored.
+   */
+  async store(result: TaskResult, now: number): Promise<boolean> {
+    const m = result.measurement;
+    if (!m) {
+      throw new Error('result without measurement');
+    }
+    return this.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('results')
+        .values({
+          task_id: result.taskId,
+          attempt: result.attempt,
+          agent_id: result.agentId,
+          fingerprint_json: JSON.stringify(result.fingerprint ?? {}),
+          facts_json: JSON.stringify(result.model ?? {}),
+          ort_version: m.ortVersion,
+          ep: m.ep,
+          load_ms: m.loadMs,
+          first_run_ms: m.firstRunMs,
+          median_ms: m.latency?.median ?? 0,
+          latency_json: JSON.stringify(m.latency ?? {}),
+          samples_json: JSON.stringify(m.samplesMs),
+          peak_rss_bytes: Number(m.peakRssBytes),
+          arena_peak_bytes: Number(m.arenaPeakBytes),
+          profiled_run_median_ms: m.profiledRunMedianMs,
+          inputs_json: JSON.stringify(m.inputs),
+          op_types_json: JSON.stringify(m.opTypes),
+          created_at: now,
+        })
+        .onConflict((oc) => oc.columns(['task_id', 'attempt']).doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
+        return false;
+      }
+      // SQLite caps bound parameters per statement; insert per-node rows in slices.
+      for (let i = 0; i < m.ops.length; i += 100) {
+        await trx
+          .insertInto('result_ops')
+          .values(
+            m.ops.slice(i, i + 100).map((op) => ({
+              task_id: result.taskId,
+              attempt: result.attempt,
+              node: op.node,
+              op_type: op.opType,
+              provider: op.provider,
+              median_ms: op.medianMs,
+              share: op.share,
+            })),
+          )
+          .execute();
+      }
+      return true;
+    });
+  }
+
+  async listForRun(runId: string): Promise<TaskResult[]> {
+    const rows = await this.db
+      .selectFrom('results')
+      .innerJoin('tasks', 'tasks.id', 'results.task_id')
+      .selectAll('results')
+      .where('tasks.run_id', '=', runId)
+      .orderBy('tasks.seq')
+      .orderBy('results.attempt')
+      .execute();
+    return Promise.all(rows.map((row) => this.toResult(row)));
+  }
+
+  async findForTask(taskId: string): Promise<TaskResult[]> {
+    const rows = await this.db.selectFrom('results').selectAll().where('task_id', '=', taskId).execute();
+    return Promise.all(rows.map((row) => this.toResult(row)));
+  }
+
+  private async toResult(row: ResultTable): Promise<TaskResult> {
+    const ops = await this.db
+      .selectFrom('result_ops')
+      .select(['node', 'op_type', 'provider', 'median_ms', 'share'])
+      .where('task_id', '=', row.task_id)
+      .where('attempt', '=', row.attempt)
+      .orderBy('id')
+      .execute();
+    return {
+      taskId: row.task_id,
+      attempt: row.attempt,
+      agentId: row.agent_id,
+      fingerprint: JSON.parse(row.fingerprint_json) as Fingerprint,
+      model: JSON.parse(row.facts_json) as ModelFacts,
+      measurement: {
+        ortVersion: row.ort_version,
+        ep: row.ep,
+        loadMs: row.load_ms,
+        firstRunMs: row.first_run_ms,
+        samplesMs: JSON.parse(row.samples_json) as number[],
+        latency: JSON.parse(row.latency_json) as LatencyStats,
+        peakRssBytes: String(row.peak_rss_bytes),
+        arenaPeakBytes: String(row.arena_peak_bytes),
+        ops: ops.map((o) => ({
+          node: o.node,
+          opType: o.op_type,
+          provider: o.provider,
+          medianMs: o.median_ms,
+          share: o.share,
+        })),
+        opTypes: JSON.parse(row.op_types_json) as OpTypeRow[],
+        profiledRunMedianMs: row.profiled_run_median_ms,
+        inputs: JSON.parse(row.inputs_json) as MeasuredInput[],
+      },
+    };
+  }
+}

@@ -1,0 +1,253 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type Transaction } from 'kysely';
+import { type ModelRef, type Run, RunState, type Scenario, type Target, type Task, TaskState } from '#contracts';
+import { DATABASE } from './database.tokens.js';
+import type { Db } from './database.js';
+import type { Database, RunTable, TaskTable } from './database.types.js';
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type TaskStatus = 'queued' | 'leased' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface RunRequest {
+  models: ModelRef[];
+  target: Target;
+  scenario: Scenario;
+}
+
+export interface NewTask {
+  id: string;
+  modelSha256: string;
+  modelName: string;
+  variant: string;
+  agentId: string | null;
+  ep: string;
+}
+
+const RUN_STATES: Record<RunStatus, RunState> = {
+  queued: RunState.RUN_STATE_QUEUED,
+  running: RunState.RUN_STATE_RUNNING,
+  succeeded: RunState.RUN_STATE_SUCCEEDED,
+  failed: RunState.RUN_STATE_FAILED,
+  cancelled: RunState.RUN_STATE_CANCELLED,
+};
+
+const TASK_STATES: Record<TaskStatus, TaskState> = {
+  queued: TaskState.TASK_STATE_QUEUED,
+  leased: TaskState.TASK_STATE_LEASED,
+  running: TaskState.TASK_STATE_RUNNING,
+  succeeded: TaskState.TASK_STATE_SUCCEEDED,
+  failed: TaskState.TASK_STATE_FAILED,
+  cancelled: TaskState.TASK_STATE_CANCELLED,
+};
+
+export const ACTIVE_TASK_STATES: TaskStatus[] = ['leased', 'running'];
+export const FINISHED_TASK_STATES: TaskStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+@Injectable()
+export class RunRepository {
+  constructor(@Inject(DATABASE) private readonly db: Db) {}
+
+  /** The run and all its tasks appear together or not at all. */
+  async createRun(id: string, name: string, request: RunRequest, tasks: NewTask[], now: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('runs')
+        .values({ id, name, state: 'queued', request_json: JSON.stringify(request), created_at: now })
+        .execute();
+      if (tasks.length > 0) {
+        await trx
+          .insertInto('tasks')
+          .values(
+            tasks.map((t, seq) => ({
+              id: t.id,
+              run_id: id,
+              seq,
+              model_sha256: t.modelSha256,
+              model_name: t.modelName,
+              variant: t.variant,
+              agent_id: t.agentId,
+              ep: t.ep,
+              state: 'queued',
+              attempt: 1,
+              created_at: now,
+            })),
+          )
+          .execute();
+      }
+    });
+  }
+
+  async findRunRow(id: string): Promise<RunTable | undefined> {
+    return this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async getRun(id: string): Promise<Run | undefined> {
+    const row = await this.findRunRow(id);
+    return row ? this.toRun(row, await this.listTaskRows(id)) : undefined;
+  }
+
+  async listRuns(limit: number): Promise<Run[]> {
+    const rows = await this.db.selectFrom('runs').selectAll().orderBy('created_at', 'desc').limit(limit).execute();
+    return Promise.all(rows.map(async (row) => this.toRun(row, await this.listTaskRows(row.id))));
+  }
+
+  async listTaskRows(runId: string): Promise<TaskTable[]> {
+    return this.db.selectFrom('tasks').selectAll().where('run_id', '=', runId).orderBy('seq').execute();
+  }
+
+  async listTasks(runId: string): Promise<Task[]> {
+    return (await this.listTaskRows(runId)).map((row) => toTask(row));
+  }
+
+  async findTask(id: string): Promise<TaskTable | undefined> {
+    return this.db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Oldest queued task this agent may take: bound to it, or unbound (any one agent) and allowed by `canTake`. */
+  async nextQueuedTaskFor(agentId: string): Promise<TaskTable[]> {
+    return this.db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('state', '=', 'queued')
+      .where((eb) => eb.or([eb('agent_id', '=', agentId), eb('agent_id', 'is', null)]))
+      .orderBy('created_at')
+      .orderBy('seq')
+      .limit(50)
+      .execute();
+  }
+
+  /** Compare-and-set on the state so two dispatch passes can never lease the same task twice. */
+  async leaseTask(id: string, agentId: string, leaseExpiresAt: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('tasks')
+      .set({ state: 'leased', agent_id: agentId, lease_expires_at: leaseExpiresAt })
+      .where('id', '=', id)
+      .where('state', '=', 'queued')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async markTaskRunning(id: string, attempt: number, now: number, leaseExpiresAt: number): Promise<void> {
+    await this.db
+      .updateTable('tasks')
+      .set({ state: 'running', started_at: now, lease_expires_at: leaseExpiresAt })
+      .where('id', '=', id)
+      .where('attempt', '=', attempt)
+      .where('state', 'in', ACTIVE_TASK_STATES)
+      .execute();
+  }
+
+  async renewLeases(agentId: string, taskIds: string[], leaseExpiresAt: number): Promise<void> {
+    if (taskIds.length === 0) {
+      return;
+    }
+    await this.db
+      .updateTable('tasks')
+      .set({ lease_expires_at: leaseExpiresAt })
+      .where('agent_id', '=', agentId)
+      .where('id', 'in', taskIds)
+      .where('state', 'in', ACTIVE_TASK_STATES)
+      .execute();
+  }
+
+  async finishTask(
+    id: string,
+    state: 'succeeded' | 'failed' | 'cancelled',
+    now: number,
+    error: string | null,
+    trx?: Transaction<Database>,
+  ): Promise<boolean> {
+    const result = await (trx ?? this.db)
+      .updateTable('tasks')
+      .set({ state, finished_at: now, error, lease_expires_at: null })
+      .where('id', '=', id)
+      .where('state', 'not in', FINISHED_TASK_STATES)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async expiredLeases(now: number): Promise<TaskTable[]> {
+    return this.db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('state', 'in', ACTIVE_TASK_STATES)
+      .where('lease_expires_at', '<', now)
+      .execute();
+  }
+
+  /** Back to the queue with a new attempt number; results of the old attempt stay valid if they arrive. */
+  async requeueTask(id: string, attempt: number, unbind: boolean): Promise<boolean> {
+    const result = await this.db
+      .updateTable('tasks')
+      .set((eb) => ({
+        state: 'queued',
+        attempt: attempt + 1,
+        lease_expires_at: null,
+        agent_id: unbind ? null : eb.ref('agent_id'),
+      }))
+      .where('id', '=', id)
+      .where('attempt', '=', attempt)
+      .where('state', 'in', ACTIVE_TASK_STATES)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async activeTasksOfRun(runId: string): Promise<TaskTable[]> {
+    return this.db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('state', 'not in', FINISHED_TASK_STATES)
+      .execute();
+  }
+
+  async setRunState(id: string, state: RunStatus, now: number): Promise<void> {
+    const finished = state === 'succeeded' || state === 'failed' || state === 'cancelled';
+    await this.db
+      .updateTable('runs')
+      .set(finished ? { state, finished_at: now } : { state, started_at: now })
+      .where('id', '=', id)
+      .where('state', 'not in', ['succeeded', 'failed', 'cancelled'])
+      .execute();
+  }
+
+  async unfinishedRunIds(): Promise<string[]> {
+    const rows = await this.db.selectFrom('runs').select('id').where('state', 'in', ['queued', 'running']).execute();
+    return rows.map((r) => r.id);
+  }
+
+  private toRun(row: RunTable, tasks: TaskTable[]): Run {
+    const request = JSON.parse(row.request_json) as RunRequest;
+    return {
+      id: row.id,
+      name: row.name,
+      state: RUN_STATES[row.state as RunStatus] ?? RunState.RUN_STATE_UNSPECIFIED,
+      createdAtMs: String(row.created_at),
+      finishedAtMs: String(row.finished_at ?? 0),
+      models: request.models,
+      target: request.target,
+      scenario: request.scenario,
+      tasksTotal: tasks.length,
+      tasksDone: tasks.filter((t) => t.state === 'succeeded').length,
+      tasksFailed: tasks.filter((t) => t.state === 'failed').length,
+    };
+  }
+}
+
+export function toTask(row: TaskTable): Task {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    modelSha256: row.model_sha256,
+    modelName: row.model_name,
+    variant: row.variant,
+    agentId: row.agent_id ?? '',
+    ep: row.ep,
+    state: TASK_STATES[row.state as TaskStatus] ?? TaskState.TASK_STATE_UNSPECIFIED,
+    attempt: row.attempt,
+    error: row.error ?? '',
+    createdAtMs: String(row.created_at),
+    startedAtMs: String(row.started_at ?? 0),
+    finishedAtMs: String(row.finished_at ?? 0),
+  };
+}

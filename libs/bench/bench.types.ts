@@ -1,0 +1,129 @@
+export interface BenchScenario {
+  /** Untimed runs after the first inference; default 5. */
+  warmupIterations: number;
+  /** Minimum number of timed iterations. */
+  iterations: number;
+  /** Keep iterating until both `iterations` and this duration are reached (0 = off). */
+  minDurationMs: number;
+  /** Safety cap on timed iterations; defaults to 100 000 when minDurationMs is on. */
+  maxIterations?: number;
+  intraOpThreads?: number;
+  interOpThreads?: number;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Run the separate profiled pass (per-node trace). */
+  profile: boolean;
+  /** Runs aggregated inside the profiled pass (default 10); one extra untimed run precedes them. */
+  profileIterations?: number;
+  /** Seed of the synthetic inputs. */
+  seed: number;
+  /** Input name -> full dims; resolves dynamic dimensions. */
+  shapes: Record<string, number[]>;
+  /** Input name -> .npy / TensorProto .pb path; wins over synthetic data. */
+  inputFiles: Record<string, string>;
+  /**
+   * Test-only: honoured by the runner child alone (never by `measure`), to prove crash isolation.
+   * Not part of any wire contract, so a remote task cannot set it.
+   */
+  __crashForTest?: 'abort' | 'exit' | 'hang';
+}
+
+export interface RunnerTask {
+  modelPath: string;
+  /** onnxruntime-node execution provider name: 'cpu', 'webgpu', 'cuda', ... */
+  ep: string;
+  scenario: BenchScenario;
+}
+
+/** All values in milliseconds. */
+export interface LatencyStats {
+  median: number;
+  p90: number;
+  p99: number;
+  mean: number;
+  /** Sample standard deviation (n - 1). */
+  stddev: number;
+  min: number;
+  max: number;
+  /** Median absolute deviation, unscaled (no 1.4826 factor). */
+  mad: number;
+  /** Bootstrap 95 % confidence interval of the median. */
+  ci95: [number, number];
+  count: number;
+}
+
+export interface OpRow {
+  /** Node name as ORT reports it (after graph optimisation, e.g. `conv_1.tmp_0_nchwc`). */
+  node: string;
+  opType: string;
+  /** ORT provider name, e.g. `CPUExecutionProvider`. */
+  provider: string;
+  /** Median over the profiled runs of this node's kernel time. */
+  medianMs: number;
+  /** medianMs / sum of all nodes' medianMs; shares sum to 1. */
+  share: number;
+}
+
+export interface OpTypeRow {
+  opType: string;
+  /** Nodes of this type. */
+  count: number;
+  /** Sum of the nodes' medianMs. */
+  totalMs: number;
+  share: number;
+}
+
+export interface ProfileSummary {
+  ops: OpRow[];
+  opTypes: OpTypeRow[];
+  /**
+   * Peak of `mem_arena_held` across kernel events: bytes the EP's arena allocator has reserved from
+   * the system (chunks incl. slack) for activations/intermediates. Weights are not in it, nor are
+   * allocations outside the arena. Absent when the trace has no such field.
+   */
+  arenaPeakBytes?: number;
+  /** Peak of `mem_in_use_peak`: bytes actually handed out by that arena at its busiest. */
+  arenaInUsePeakBytes?: number;
+  /** Profiled runs that were aggregated. */
+  runs: number;
+}
+
+export interface MeasuredInput {
+  name: string;
+  dims: number[];
+  elemType: string;
+  source: 'synthetic' | 'file';
+}
+
+export interface MeasurementResult {
+  ortVersion: string;
+  ep: string;
+  /** Session creation (model load + graph optimisation + EP init). */
+  loadMs: number;
+  firstRunMs: number;
+  samplesMs: number[];
+  latency: LatencyStats;
+  /**
+   * Peak RSS of the measuring process (`process.resourceUsage().maxRSS * 1024`). From
+   * `runInChildProcess` that is the fresh runner child, i.e. the model's footprint; from `measure`
+   * in-process it is the whole caller process. Taken before the profiled pass, whose trace buffers
+   * would otherwise count.
+   */
+  peakRssBytes: number;
+  /** See ProfileSummary.arenaPeakBytes; only with profile: true. */
+  arenaPeakBytes?: number;
+  arenaInUsePeakBytes?: number;
+  ops: OpRow[];
+  opTypes: OpTypeRow[];
+  /** Median wall time of the profiled runs (same hrtime timing), to show profiling overhead. */
+  profiledRunMedianMs?: number;
+  inputs: MeasuredInput[];
+}
+
+export type BenchPhase = 'load' | 'first-run' | 'warmup' | 'measure' | 'profile';
+
+export interface BenchProgress {
+  phase: BenchPhase;
+  done: number;
+  total: number;
+  lastMs?: number;
+}

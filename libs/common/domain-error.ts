@@ -1,0 +1,28 @@
+// Errors that mean something to a caller carry one of these codes; each transport (gRPC status, CLI exit
+// code) maps them in one exhaustive switch. Anything else is an internal error and is never leaked.
+export enum DomainErrorCode {
+  INVALID_MODEL = 'INVALID_MODEL',
+  INVALID_REQUEST = 'INVALID_REQUEST',
+  NOT_FOUND = 'NOT_FOUND',
+  NO_MATCHING_AGENT = 'NO_MATCHING_AGENT',
+  RUN_FINISHED = 'RUN_FINISHED',
+  TOO_LARGE = 'TOO_LARGE',
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export function assertUnreachable(value: never): never {
+  throw new Error(`unreachable: ${String(value)}`);
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
