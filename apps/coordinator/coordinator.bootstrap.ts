@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -31,7 +32,7 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
   app.connectMicroservice<MicroserviceOptions>({ transport: Transport.GRPC, options: grpcOptions(grpcAddress) }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen(config.httpPort, config.httpHost);
-  const address = app.getHttpServer().address() as { port: number };
+  const address = (app.getHttpServer() as Server).address() as { port: number };
   return {
     grpcAddress,
     httpAddress: `${formatHost(config.httpHost)}:${address.port}`,

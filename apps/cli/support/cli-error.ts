@@ -29,7 +29,7 @@ export function describeError(error: unknown): { line: string; exitCode: number 
   }
   if (isGrpcError(error)) {
     const name = STATUS_NAMES[error.code] ?? String(error.code);
-    const hint = error.code === status.UNAVAILABLE ? ' (is the coordinator running at that address?)' : '';
+    const hint = error.code === Number(status.UNAVAILABLE) ? ' (is the coordinator running at that address?)' : '';
     return { line: `${name}: ${error.details}${hint}`, exitCode: EXIT.usage };
   }
   return { line: errorMessage(error).split('\n')[0] ?? 'unknown error', exitCode: EXIT.usage };

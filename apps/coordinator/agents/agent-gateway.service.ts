@@ -52,14 +52,15 @@ export class AgentGatewayService {
         },
         error: (error: unknown) => {
           this.logger.warn(`agent ${agent?.name ?? '?'} stream error: ${errorMessage(error)}`);
-          void queue.run(async () => this.disconnect(agent));
+          void queue.run(() => Promise.resolve(this.disconnect(agent)));
         },
         complete: () => {
-          void queue.run(async () => {
+          void queue.run(() => {
             this.disconnect(agent);
             if (!out.closed) {
               out.complete();
             }
+            return Promise.resolve();
           });
         },
       });

@@ -82,13 +82,13 @@ export class UploadService {
         if (!failed) {
           failed = true;
           subscription.unsubscribe();
-          void session.abort().finally(() => reject(error));
+          void session.abort().finally(() => reject(error instanceof Error ? error : new Error(String(error))));
         }
       };
       const subscription = messages.subscribe({
-        next: (message) => session.accept(message).catch(fail),
+        next: (message) => void session.accept(message).catch(fail),
         error: fail,
-        complete: () => session.finish().then(resolve, fail),
+        complete: () => void session.finish().then(resolve, fail),
       });
     });
   }

@@ -1,4 +1,4 @@
-import { type ModelFacts, type Scenario, type TensorDescription } from '#contracts';
+import { GraphOptimizationLevel, type ModelFacts, type Scenario, type TensorDescription } from '#contracts';
 import { DomainError, DomainErrorCode } from '#common';
 
 export const SCENARIO_DEFAULTS = {
@@ -7,6 +7,15 @@ export const SCENARIO_DEFAULTS = {
   profileIterations: 10,
   timeoutMs: 15 * 60_000,
 } as const;
+
+// UNRECOGNIZED (-1) is ts-proto's marker for a value this build does not know; it is rejected too.
+const KNOWN_LEVELS = new Set<number>([
+  GraphOptimizationLevel.GRAPH_OPTIMIZATION_LEVEL_UNSPECIFIED,
+  GraphOptimizationLevel.GRAPH_OPTIMIZATION_LEVEL_DISABLED,
+  GraphOptimizationLevel.GRAPH_OPTIMIZATION_LEVEL_BASIC,
+  GraphOptimizationLevel.GRAPH_OPTIMIZATION_LEVEL_EXTENDED,
+  GraphOptimizationLevel.GRAPH_OPTIMIZATION_LEVEL_ALL,
+]);
 
 const LIMITS: [keyof Scenario, number][] = [
   ['warmupIterations', 100_000],
@@ -46,7 +55,7 @@ export function normalizeScenario(input: Scenario | undefined): Scenario {
       throw new DomainError(DomainErrorCode.INVALID_REQUEST, `scenario.${field}=${value} is above the limit ${max}`);
     }
   }
-  if (s.graphOptimizationLevel < 0 || s.graphOptimizationLevel > 4) {
+  if (!KNOWN_LEVELS.has(s.graphOptimizationLevel)) {
     throw new DomainError(DomainErrorCode.INVALID_REQUEST, `scenario.graphOptimizationLevel=${s.graphOptimizationLevel} is not a known level`);
   }
   const seen = new Set<string>();
