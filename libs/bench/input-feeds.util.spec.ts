@@ -5,7 +5,14 @@ import { buildInputFeeds, resolveDims } from './input-feeds.util.js';
 
 const tensorMeta = (name: string, type: string, shape: (number | string)[]): InferenceSession.ValueMetadata =>
   ({ name, isTensor: true, type, shape }) as InferenceSession.ValueMetadata;
-const detection = [tensorMeta('x', 'float32', ['p2o.DynamicDimension.0', 3, 'p2o.DynamicDimension.1', 'p2o.DynamicDimension.2'])];
+const detection = [
+  tensorMeta('x', 'float32', [
+    'p2o.DynamicDimension.0',
+    3,
+    'p2o.DynamicDimension.1',
+    'p2o.DynamicDimension.2',
+  ]),
+];
 const scenario = (shapes: Record<string, number[]> = {}, seed = 1) => ({ seed, shapes, inputFiles: {} });
 
 await test('a dynamic dimension without --shape says which and how to give it', async () => {
@@ -16,8 +23,14 @@ await test('a dynamic dimension without --shape says which and how to give it', 
 });
 
 await test('shape errors name the input', () => {
-  assert.throws(() => resolveDims('x', [null, 3, null, null], [1, 3, 64]), { code: 'INVALID_INPUT', message: /input 'x' has rank 3 .* rank 4/ });
-  assert.throws(() => resolveDims('x', [null, 3, null, null], [1, 4, 64, 64]), { code: 'INVALID_INPUT', message: /dimension 1 to 4 .* fixes it at 3/ });
+  assert.throws(() => resolveDims('x', [null, 3, null, null], [1, 3, 64]), {
+    code: 'INVALID_INPUT',
+    message: /input 'x' has rank 3 .* rank 4/,
+  });
+  assert.throws(() => resolveDims('x', [null, 3, null, null], [1, 4, 64, 64]), {
+    code: 'INVALID_INPUT',
+    message: /dimension 1 to 4 .* fixes it at 3/,
+  });
   assert.throws(() => resolveDims('x', [null], [0]), { code: 'INVALID_INPUT', message: /positive integers/ });
   assert.deepEqual(resolveDims('s', [], [2, 2]), [2, 2]);
   assert.deepEqual(resolveDims('f', [2, 5], undefined), [2, 5]);
@@ -28,14 +41,22 @@ await test('a shape or file for an unknown input is refused, listing the real on
     code: 'INVALID_INPUT',
     message: "shape given for unknown input 'image'; the model's inputs are 'x'",
   });
-  await assert.rejects(buildInputFeeds(detection, { seed: 1, shapes: { x: [1, 3, 8, 8] }, inputFiles: { y: '/nope.npy' } }), {
-    code: 'INVALID_INPUT',
-    message: /input file given for unknown input 'y'/,
-  });
+  await assert.rejects(
+    buildInputFeeds(detection, { seed: 1, shapes: { x: [1, 3, 8, 8] }, inputFiles: { y: '/nope.npy' } }),
+    {
+      code: 'INVALID_INPUT',
+      message: /input file given for unknown input 'y'/,
+    },
+  );
 });
 
 await test('synthetic data: seeded, floats in [0,1), ints small and non-negative', async () => {
-  const meta = [...detection, tensorMeta('ids', 'int64', [2, 4]), tensorMeta('half', 'float16', [3]), tensorMeta('mask', 'bool', [5])];
+  const meta = [
+    ...detection,
+    tensorMeta('ids', 'int64', [2, 4]),
+    tensorMeta('half', 'float16', [3]),
+    tensorMeta('mask', 'bool', [5]),
+  ];
   const shapes = { x: [1, 3, 8, 8] };
   const a = await buildInputFeeds(meta, scenario(shapes, 42));
   const b = await buildInputFeeds(meta, scenario(shapes, 42));
@@ -58,5 +79,8 @@ await test('synthetic data: seeded, floats in [0,1), ints small and non-negative
 });
 
 await test('string inputs need a file', async () => {
-  await assert.rejects(buildInputFeeds([tensorMeta('text', 'string', [1])], scenario()), { code: 'INVALID_INPUT', message: /'text' has element type string.*give a file/ });
+  await assert.rejects(buildInputFeeds([tensorMeta('text', 'string', [1])], scenario()), {
+    code: 'INVALID_INPUT',
+    message: /'text' has element type string.*give a file/,
+  });
 });

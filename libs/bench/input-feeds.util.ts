@@ -15,13 +15,19 @@ export interface InputFeeds {
 type Scenario = Pick<BenchScenario, 'seed' | 'shapes' | 'inputFiles'>;
 
 /** Builds the feeds once; the timed loop reuses this object so nothing is allocated per run. */
-export async function buildInputFeeds(metadata: readonly InferenceSession.ValueMetadata[], scenario: Scenario): Promise<InputFeeds> {
+export async function buildInputFeeds(
+  metadata: readonly InferenceSession.ValueMetadata[],
+  scenario: Scenario,
+): Promise<InputFeeds> {
   checkNamesExist(metadata, scenario);
   const feeds: Record<string, Tensor> = {};
   const inputs: MeasuredInput[] = [];
   for (const meta of metadata) {
     if (!meta.isTensor) {
-      throw new BenchError('INVALID_INPUT', `input '${meta.name}' is not a tensor (sequence/map inputs are not supported)`);
+      throw new BenchError(
+        'INVALID_INPUT',
+        `input '${meta.name}' is not a tensor (sequence/map inputs are not supported)`,
+      );
     }
     const declared = meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : null));
     const file = scenario.inputFiles[meta.name];
@@ -49,14 +55,21 @@ function checkNamesExist(metadata: readonly InferenceSession.ValueMetadata[], sc
   ] as const) {
     for (const name of Object.keys(record)) {
       if (!names.has(name)) {
-        throw new BenchError('INVALID_INPUT', `${what} given for unknown input '${name}'; the model's inputs are ${known}`);
+        throw new BenchError(
+          'INVALID_INPUT',
+          `${what} given for unknown input '${name}'; the model's inputs are ${known}`,
+        );
       }
     }
   }
 }
 
 /** `declared` holds null for dynamic (negative or symbolic) dimensions. */
-export function resolveDims(name: string, declared: (number | null)[], given: number[] | undefined): number[] {
+export function resolveDims(
+  name: string,
+  declared: (number | null)[],
+  given: number[] | undefined,
+): number[] {
   if (given === undefined) {
     if (declared.some((d) => d === null)) {
       throw new BenchError(
@@ -67,7 +80,10 @@ export function resolveDims(name: string, declared: (number | null)[], given: nu
     return declared as number[];
   }
   if (!Array.isArray(given) || !given.every((d) => Number.isSafeInteger(d) && d > 0)) {
-    throw new BenchError('INVALID_INPUT', `shape for input '${name}' must be positive integers, got ${JSON.stringify(given)}`);
+    throw new BenchError(
+      'INVALID_INPUT',
+      `shape for input '${name}' must be positive integers, got ${JSON.stringify(given)}`,
+    );
   }
   // Metadata shape [] means either a scalar or "rank unknown"; ORT cannot tell us which, so trust the user.
   if (declared.length > 0) {
@@ -79,7 +95,10 @@ export function resolveDims(name: string, declared: (number | null)[], given: nu
     }
     declared.forEach((d, i) => {
       if (d !== null && d !== given[i]) {
-        throw new BenchError('INVALID_INPUT', `shape for input '${name}' sets dimension ${i} to ${given[i]} but the model fixes it at ${d} ${formatDims(declared)}`);
+        throw new BenchError(
+          'INVALID_INPUT',
+          `shape for input '${name}' sets dimension ${i} to ${given[i]} but the model fixes it at ${d} ${formatDims(declared)}`,
+        );
       }
     });
   }
@@ -98,7 +117,11 @@ async function loadFile(name: string, path: string): Promise<LoadedTensor> {
     if (err instanceof onnx.TensorFileError) {
       throw new BenchError('INVALID_INPUT', `input '${name}': ${err.message}`, { cause: err });
     }
-    throw new BenchError('INVALID_INPUT', `input '${name}' file ${path} could not be read: ${errorMessage(err)}`, { cause: err });
+    throw new BenchError(
+      'INVALID_INPUT',
+      `input '${name}' file ${path} could not be read: ${errorMessage(err)}`,
+      { cause: err },
+    );
   }
 }
 
@@ -106,16 +129,35 @@ function fileTensor(name: string, path: string, loaded: LoadedTensor): Tensor {
   try {
     return new Tensor(loaded.elemType, loaded.data, loaded.dims);
   } catch (err) {
-    throw new BenchError('INVALID_INPUT', `input '${name}' file ${path} does not make a tensor: ${errorMessage(err)}`, { cause: err });
+    throw new BenchError(
+      'INVALID_INPUT',
+      `input '${name}' file ${path} does not make a tensor: ${errorMessage(err)}`,
+      { cause: err },
+    );
   }
 }
 
-function checkFileMatches(name: string, type: string, declared: (number | null)[], loaded: LoadedTensor, given: number[] | undefined): void {
+function checkFileMatches(
+  name: string,
+  type: string,
+  declared: (number | null)[],
+  loaded: LoadedTensor,
+  given: number[] | undefined,
+): void {
   if (loaded.elemType !== type) {
-    throw new BenchError('INVALID_INPUT', `input '${name}' expects ${type} but its file holds ${loaded.elemType}`);
+    throw new BenchError(
+      'INVALID_INPUT',
+      `input '${name}' expects ${type} but its file holds ${loaded.elemType}`,
+    );
   }
-  if (given !== undefined && (given.length !== loaded.dims.length || given.some((d, i) => d !== loaded.dims[i]))) {
-    throw new BenchError('INVALID_INPUT', `input '${name}': --shape [${given.join(',')}] disagrees with its file [${loaded.dims.join(',')}]`);
+  if (
+    given !== undefined &&
+    (given.length !== loaded.dims.length || given.some((d, i) => d !== loaded.dims[i]))
+  ) {
+    throw new BenchError(
+      'INVALID_INPUT',
+      `input '${name}': --shape [${given.join(',')}] disagrees with its file [${loaded.dims.join(',')}]`,
+    );
   }
   if (declared.length > 0) {
     resolveDims(name, declared, loaded.dims);

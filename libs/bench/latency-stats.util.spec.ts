@@ -32,7 +32,10 @@ await test('bootstrap CI brackets the median and is deterministic per seed', () 
   const b = computeLatencyStats(samples, 7);
   assert.deepEqual(a.ci95, b.ci95);
   assert.ok(a.ci95[0] <= a.median && a.median <= a.ci95[1]);
-  assert.ok(a.ci95[0] > a.min && a.ci95[1] < a.max, 'the median CI of 301 samples is narrower than their range');
+  assert.ok(
+    a.ci95[0] > a.min && a.ci95[1] < a.max,
+    'the median CI of 301 samples is narrower than their range',
+  );
   const c = computeLatencyStats(samples, 8);
   assert.ok(c.ci95[0] <= c.median && c.median <= c.ci95[1]);
 });

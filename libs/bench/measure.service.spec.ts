@@ -11,7 +11,9 @@ import { measure } from './measure.service.js';
 
 await test('measure in-process on the detection model at a small shape', async () => {
   const progress: BenchProgress[] = [];
-  const r = await measure(smallTask({ iterations: 6, profile: true, profileIterations: 3, seed: 3 }), (p) => progress.push(p));
+  const r = await measure(smallTask({ iterations: 6, profile: true, profileIterations: 3, seed: 3 }), (p) =>
+    progress.push(p),
+  );
 
   assert.equal(r.ortVersion, '1.30.0');
   assert.equal(r.ep, 'cpu');
@@ -35,7 +37,9 @@ await test('measure in-process on the detection model at a small shape', async (
 });
 
 await test('minDurationMs keeps iterating past the iteration count, up to maxIterations', async () => {
-  const r = await measure(smallTask({ warmupIterations: 0, iterations: 2, minDurationMs: 10_000, maxIterations: 7 }));
+  const r = await measure(
+    smallTask({ warmupIterations: 0, iterations: 2, minDurationMs: 10_000, maxIterations: 7 }),
+  );
   assert.equal(r.samplesMs.length, 7);
   assert.deepEqual(r.ops, []);
   assert.equal(r.profiledRunMedianMs, undefined);
@@ -65,17 +69,26 @@ await test('webgpu without a GPU is EP_UNAVAILABLE with ORT reason, never a CPU 
 });
 
 await test('an EP onnxruntime-node does not know is EP_UNAVAILABLE', async () => {
-  await assert.rejects(measure(smallTask({}, 'nosuch')), { code: 'EP_UNAVAILABLE', message: /'nosuch' is unknown to onnxruntime-node .*known: cpu/ });
+  await assert.rejects(measure(smallTask({}, 'nosuch')), {
+    code: 'EP_UNAVAILABLE',
+    message: /'nosuch' is unknown to onnxruntime-node .*known: cpu/,
+  });
 });
 
 await test('a file that is not a model is MODEL_LOAD_FAILED with ORT message', async () => {
   const task = { ...smallTask(), modelPath: fileURLToPath(import.meta.url) };
   await assert.rejects(measure(task), { code: 'MODEL_LOAD_FAILED', message: /Protobuf parsing failed/ });
-  await assert.rejects(measure({ ...task, modelPath: '/does/not/exist.onnx' }), { code: 'MODEL_LOAD_FAILED', message: /cannot be read/ });
+  await assert.rejects(measure({ ...task, modelPath: '/does/not/exist.onnx' }), {
+    code: 'MODEL_LOAD_FAILED',
+    message: /cannot be read/,
+  });
 });
 
 await test('bad counts are INVALID_INPUT', async () => {
-  await assert.rejects(measure(smallTask({ iterations: 0 })), { code: 'INVALID_INPUT', message: /iterations must be an integer >= 1/ });
+  await assert.rejects(measure(smallTask({ iterations: 0 })), {
+    code: 'INVALID_INPUT',
+    message: /iterations must be an integer >= 1/,
+  });
 });
 
 await test('input files feed the model and are reported as such; mismatches are INVALID_INPUT', async () => {
@@ -84,18 +97,26 @@ await test('input files feed the model and are reported as such; mismatches are 
     const good = join(dir, 'x.npy');
     const data = Float32Array.from({ length: 3 * 32 * 32 }, (_, i) => (i % 7) / 7);
     await writeFile(good, encodeNpy({ elemType: 'float32', dims: [1, 3, 32, 32], data }));
-    const r = await measure(smallTask({ shapes: {}, inputFiles: { x: good }, iterations: 1, warmupIterations: 0 }));
+    const r = await measure(
+      smallTask({ shapes: {}, inputFiles: { x: good }, iterations: 1, warmupIterations: 0 }),
+    );
     assert.deepEqual(r.inputs, [{ name: 'x', dims: [1, 3, 32, 32], elemType: 'float32', source: 'file' }]);
 
     const ints = join(dir, 'ints.npy');
-    await writeFile(ints, encodeNpy({ elemType: 'int64', dims: [1, 3, 32, 32], data: new BigInt64Array(3 * 32 * 32) }));
+    await writeFile(
+      ints,
+      encodeNpy({ elemType: 'int64', dims: [1, 3, 32, 32], data: new BigInt64Array(3 * 32 * 32) }),
+    );
     await assert.rejects(measure(smallTask({ shapes: {}, inputFiles: { x: ints } })), {
       code: 'INVALID_INPUT',
       message: "input 'x' expects float32 but its file holds int64",
     });
     const junk = join(dir, 'junk.npy');
     await writeFile(junk, 'not a tensor');
-    await assert.rejects(measure(smallTask({ shapes: {}, inputFiles: { x: junk } })), { code: 'INVALID_INPUT', message: /^input 'x': .*junk\.npy/ });
+    await assert.rejects(measure(smallTask({ shapes: {}, inputFiles: { x: junk } })), {
+      code: 'INVALID_INPUT',
+      message: /^input 'x': .*junk\.npy/,
+    });
     await assert.rejects(measure(smallTask({ shapes: { x: [1, 3, 64, 64] }, inputFiles: { x: good } })), {
       code: 'INVALID_INPUT',
       message: /--shape \[1,3,64,64\] disagrees with its file \[1,3,32,32\]/,

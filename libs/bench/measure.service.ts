@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type InferenceSession, type Tensor } from 'onnxruntime-node';
 import { BenchError, errorMessage } from './bench.exception.js';
-import { type BenchProgress, type BenchScenario, type MeasurementResult, type ProfileSummary, type RunnerTask } from './bench.types.js';
+import {
+  type BenchProgress,
+  type BenchScenario,
+  type MeasurementResult,
+  type ProfileSummary,
+  type RunnerTask,
+} from './bench.types.js';
 import { buildInputFeeds } from './input-feeds.util.js';
 import { computeLatencyStats, quantileSorted } from './latency-stats.util.js';
 import { parseOrtProfile } from './ort-profile.parser.js';
@@ -21,7 +27,10 @@ type ProgressFn = (p: BenchProgress) => void;
  * The measurement protocol, in-process: cold load, first run, warm-up, timed loop with profiling off,
  * then (optionally) a separate profiled session. Meant to run inside a fresh runner child.
  */
-export async function measure(task: RunnerTask, onProgress: ProgressFn = () => {}): Promise<MeasurementResult> {
+export async function measure(
+  task: RunnerTask,
+  onProgress: ProgressFn = () => {},
+): Promise<MeasurementResult> {
   const scenario = withDefaults(task.scenario);
   const options = sessionOptions(task.ep, scenario);
 
@@ -72,7 +81,9 @@ export async function measure(task: RunnerTask, onProgress: ProgressFn = () => {
     ops: profile?.summary.ops ?? [],
     opTypes: profile?.summary.opTypes ?? [],
     ...(profile?.summary.arenaPeakBytes !== undefined && { arenaPeakBytes: profile.summary.arenaPeakBytes }),
-    ...(profile?.summary.arenaInUsePeakBytes !== undefined && { arenaInUsePeakBytes: profile.summary.arenaInUsePeakBytes }),
+    ...(profile?.summary.arenaInUsePeakBytes !== undefined && {
+      arenaInUsePeakBytes: profile.summary.arenaInUsePeakBytes,
+    }),
     ...(profile !== undefined && { profiledRunMedianMs: profile.runMedianMs }),
     peakRssBytes,
   };
@@ -82,7 +93,12 @@ export async function measure(task: RunnerTask, onProgress: ProgressFn = () => {
  * The hot loop: same feeds object every time, hrtime around the awaited run only, samples written into
  * a preallocated buffer, progress checked by one bigint compare. `bare-loop-child.ts` mirrors it.
  */
-async function timedLoop(session: InferenceSession, feeds: Record<string, Tensor>, scenario: Required<ScenarioCore>, onProgress: ProgressFn): Promise<number[]> {
+async function timedLoop(
+  session: InferenceSession,
+  feeds: Record<string, Tensor>,
+  scenario: Required<ScenarioCore>,
+  onProgress: ProgressFn,
+): Promise<number[]> {
   const minNs = BigInt(Math.round(scenario.minDurationMs * 1e6));
   const max = scenario.maxIterations;
   let samples = new Float64Array(Math.min(max, Math.max(scenario.iterations, 1024)));
@@ -106,7 +122,12 @@ async function timedLoop(session: InferenceSession, feeds: Record<string, Tensor
     const done = count >= max || (count >= scenario.iterations && t1 - start >= minNs);
     if (done || t1 - lastReport >= PROGRESS_INTERVAL_NS) {
       lastReport = t1;
-      onProgress({ phase: 'measure', done: count, total: Math.max(scenario.iterations, count), lastMs: samples[count - 1]! });
+      onProgress({
+        phase: 'measure',
+        done: count,
+        total: Math.max(scenario.iterations, count),
+        lastMs: samples[count - 1]!,
+      });
     }
     if (done) {
       return Array.from(samples.subarray(0, count));
@@ -122,7 +143,11 @@ async function profiledPass(
 ): Promise<{ summary: ProfileSummary; runMedianMs: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'mlfarm-profile-'));
   try {
-    const session = await createSession(task.modelPath, task.ep, sessionOptions(task.ep, scenario, join(dir, 'ort')));
+    const session = await createSession(
+      task.modelPath,
+      task.ep,
+      sessionOptions(task.ep, scenario, join(dir, 'ort')),
+    );
     const total = scenario.profileIterations;
     const runsMs = new Float64Array(total);
     try {
@@ -140,7 +165,10 @@ async function profiledPass(
       await session.release();
     }
     const events = await readTrace(dir);
-    return { summary: parseOrtProfile(events, { skipRuns: 1 }), runMedianMs: quantileSorted(runsMs.sort(), 0.5) };
+    return {
+      summary: parseOrtProfile(events, { skipRuns: 1 }),
+      runMedianMs: quantileSorted(runsMs.sort(), 0.5),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -171,12 +199,16 @@ function runFailed(err: unknown): BenchError {
   return new BenchError('RUN_FAILED', `inference failed: ${errorMessage(err)}`, { cause: err });
 }
 
-type ScenarioCore = Omit<BenchScenario, '__crashForTest' | 'intraOpThreads' | 'interOpThreads' | 'graphOptimizationLevel'>;
+type ScenarioCore = Omit<
+  BenchScenario,
+  '__crashForTest' | 'intraOpThreads' | 'interOpThreads' | 'graphOptimizationLevel'
+>;
 
 function withDefaults(s: BenchScenario): Required<ScenarioCore> & BenchScenario {
   const warmupIterations = s.warmupIterations ?? DEFAULT_WARMUP;
   const profileIterations = s.profileIterations ?? DEFAULT_PROFILE_ITERATIONS;
-  const maxIterations = s.maxIterations ?? (s.minDurationMs > 0 ? DEFAULT_MAX_ITERATIONS : Math.max(s.iterations, 1));
+  const maxIterations =
+    s.maxIterations ?? (s.minDurationMs > 0 ? DEFAULT_MAX_ITERATIONS : Math.max(s.iterations, 1));
   checkCount('warmupIterations', warmupIterations, 0);
   checkCount('iterations', s.iterations, 1);
   checkCount('profileIterations', profileIterations, 1);

@@ -8,9 +8,21 @@ import { DETECTION_MODEL } from './bench-test.fixture.js';
 import { parseOrtProfile } from './ort-profile.parser.js';
 
 function kernel(name: string, ts: number, dur: number, args: Record<string, unknown> = {}): unknown {
-  return { cat: 'Node', name: `${name}_kernel_time`, ts, dur, args: { op_name: 'Conv', provider: 'CPUExecutionProvider', ...args } };
+  return {
+    cat: 'Node',
+    name: `${name}_kernel_time`,
+    ts,
+    dur,
+    args: { op_name: 'Conv', provider: 'CPUExecutionProvider', ...args },
+  };
 }
-const modelRun = (ts: number, dur: number): unknown => ({ cat: 'Session', name: 'model_run', ts, dur, args: {} });
+const modelRun = (ts: number, dur: number): unknown => ({
+  cat: 'Session',
+  name: 'model_run',
+  ts,
+  dur,
+  args: {},
+});
 
 await test('per-node medians over runs, shares from those medians', () => {
   const events = [
@@ -44,13 +56,22 @@ await test('per-node medians over runs, shares from those medians', () => {
 });
 
 await test('a trace without run markers or memory fields still aggregates', () => {
-  const p = parseOrtProfile([kernel('', 0, 4, { node_index: 7, provider: undefined }), kernel('', 10, 6, { node_index: 7, provider: undefined })]);
+  const p = parseOrtProfile([
+    kernel('', 0, 4, { node_index: 7, provider: undefined }),
+    kernel('', 10, 6, { node_index: 7, provider: undefined }),
+  ]);
   assert.equal(p.ops.length, 1);
   assert.equal(p.ops[0]!.node, '#7');
   assert.equal(p.ops[0]!.provider, 'unknown');
   assert.equal(p.ops[0]!.medianMs, 0.005);
   assert.equal(p.arenaPeakBytes, undefined);
-  assert.deepEqual(parseOrtProfile([]), { ops: [], opTypes: [], arenaPeakBytes: undefined, arenaInUsePeakBytes: undefined, runs: 0 });
+  assert.deepEqual(parseOrtProfile([]), {
+    ops: [],
+    opTypes: [],
+    arenaPeakBytes: undefined,
+    arenaInUsePeakBytes: undefined,
+    runs: 0,
+  });
 });
 
 await test('a real detection-model trace: every node has a provider, shares sum to 1', async () => {
@@ -86,7 +107,9 @@ await test('a real detection-model trace: every node has a provider, shares sum 
       p.ops.length,
     );
     assert.ok(p.opTypes.some((t) => t.opType === 'Conv'));
-    assert.ok(p.arenaPeakBytes! > 0 && p.arenaInUsePeakBytes! > 0 && p.arenaInUsePeakBytes! <= p.arenaPeakBytes!);
+    assert.ok(
+      p.arenaPeakBytes! > 0 && p.arenaInUsePeakBytes! > 0 && p.arenaInUsePeakBytes! <= p.arenaPeakBytes!,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -43,7 +43,10 @@ export function parseOrtProfile(events: unknown[], options: { skipRuns?: number 
     const args = isRecord(raw.args) ? raw.args : {};
     const node = raw.name.slice(0, -KERNEL_SUFFIX.length);
     // Node names may be empty or repeated in ORT graphs; node_index keeps them apart.
-    const index = typeof args.node_index === 'string' || typeof args.node_index === 'number' ? String(args.node_index) : '';
+    const index =
+      typeof args.node_index === 'string' || typeof args.node_index === 'number'
+        ? String(args.node_index)
+        : '';
     kernels.push({
       node: node === '' ? `#${index}` : node,
       key: `${node}#${index}`,
@@ -95,7 +98,13 @@ export function parseOrtProfile(events: unknown[], options: { skipRuns?: number 
   const share = (ms: number): number => (totalMs > 0 ? ms / totalMs : 0);
 
   const ops: OpRow[] = medians
-    .map(({ row, medianMs }) => ({ node: row.node, opType: row.opType, provider: row.provider, medianMs, share: share(medianMs) }))
+    .map(({ row, medianMs }) => ({
+      node: row.node,
+      opType: row.opType,
+      provider: row.provider,
+      medianMs,
+      share: share(medianMs),
+    }))
     .sort((a, b) => b.medianMs - a.medianMs);
 
   const byType = new Map<string, OpTypeRow>();
@@ -105,7 +114,9 @@ export function parseOrtProfile(events: unknown[], options: { skipRuns?: number 
     t.totalMs += op.medianMs;
     byType.set(op.opType, t);
   }
-  const opTypes = [...byType.values()].map((t) => ({ ...t, share: share(t.totalMs) })).sort((a, b) => b.totalMs - a.totalMs);
+  const opTypes = [...byType.values()]
+    .map((t) => ({ ...t, share: share(t.totalMs) }))
+    .sort((a, b) => b.totalMs - a.totalMs);
 
   return {
     ops,

@@ -22,7 +22,11 @@ export function syntheticTensor(name: string, elemType: string, dims: number[], 
     case 'float64':
       return new Tensor('float64', Float64Array.from({ length: size }, random), dims);
     case 'float16':
-      return new Tensor('float16', Uint16Array.from({ length: size }, () => toFloat16Bits(random())), dims);
+      return new Tensor(
+        'float16',
+        Uint16Array.from({ length: size }, () => toFloat16Bits(random())),
+        dims,
+      );
     case 'int8':
       return new Tensor('int8', Int8Array.from({ length: size }, int), dims);
     case 'uint8':
@@ -36,13 +40,28 @@ export function syntheticTensor(name: string, elemType: string, dims: number[], 
     case 'uint32':
       return new Tensor('uint32', Uint32Array.from({ length: size }, int), dims);
     case 'int64':
-      return new Tensor('int64', BigInt64Array.from({ length: size }, () => BigInt(int())), dims);
+      return new Tensor(
+        'int64',
+        BigInt64Array.from({ length: size }, () => BigInt(int())),
+        dims,
+      );
     case 'uint64':
-      return new Tensor('uint64', BigUint64Array.from({ length: size }, () => BigInt(int())), dims);
+      return new Tensor(
+        'uint64',
+        BigUint64Array.from({ length: size }, () => BigInt(int())),
+        dims,
+      );
     case 'bool':
-      return new Tensor('bool', Uint8Array.from({ length: size }, () => (random() < 0.5 ? 0 : 1)), dims);
+      return new Tensor(
+        'bool',
+        Uint8Array.from({ length: size }, () => (random() < 0.5 ? 0 : 1)),
+        dims,
+      );
     default:
-      throw new BenchError('INVALID_INPUT', `input '${name}' has element type ${elemType}, which has no synthetic data; give a file for it`);
+      throw new BenchError(
+        'INVALID_INPUT',
+        `input '${name}' has element type ${elemType}, which has no synthetic data; give a file for it`,
+      );
   }
 }
 

@@ -3,7 +3,10 @@ import {
   AGENT_GATEWAY_SERVICE_NAME,
   type AgentGatewayServiceClient,
 } from './generated/mlfarm/v1/agent_gateway_service.js';
-import { COORDINATOR_SERVICE_NAME, type CoordinatorServiceClient } from './generated/mlfarm/v1/coordinator_service.js';
+import {
+  COORDINATOR_SERVICE_NAME,
+  type CoordinatorServiceClient,
+} from './generated/mlfarm/v1/coordinator_service.js';
 import { grpcOptions } from './grpc-options.js';
 
 export interface GrpcClient {

@@ -48,5 +48,11 @@ export {
   type FetchModelRequest,
   type FetchModelResponse,
 } from './generated/mlfarm/v1/agent_gateway_service.js';
-export { grpcOptions, PROTO_FILES, PROTO_ROOT, GRPC_LOADER_OPTIONS, MAX_GRPC_MESSAGE_BYTES } from './grpc-options.js';
+export {
+  grpcOptions,
+  PROTO_FILES,
+  PROTO_ROOT,
+  GRPC_LOADER_OPTIONS,
+  MAX_GRPC_MESSAGE_BYTES,
+} from './grpc-options.js';
 export { createGrpcClient, type GrpcClient } from './grpc-client.js';

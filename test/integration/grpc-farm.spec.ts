@@ -35,7 +35,10 @@ await test('a run on two agents returns a full measurement from each, streamed t
   const events = await farm.watch(run!.id);
   const last = events.at(-1);
   assert.equal(last?.run?.state, RunState.RUN_STATE_SUCCEEDED);
-  assert.ok(events.some((e) => e.progress?.phase === 'measure'), 'progress events arrive while measuring');
+  assert.ok(
+    events.some((e) => e.progress?.phase === 'measure'),
+    'progress events arrive while measuring',
+  );
   assert.ok(events.some((e) => e.task?.state === TaskState.TASK_STATE_RUNNING));
 
   const { results, tasks } = await lastValueFrom(farm.client.coordinator.getRun({ runId: run!.id }));
@@ -47,15 +50,18 @@ await test('a run on two agents returns a full measurement from each, streamed t
     const m = result.measurement!;
     assert.equal(m.samplesMs.length, 5);
     assert.equal(m.latency?.count, 5);
-    assert.ok(m.latency!.min <= m.latency!.median && m.latency!.median <= m.latency!.max);
-    assert.ok(m.latency!.ci95Low <= m.latency!.median && m.latency!.median <= m.latency!.ci95High);
+    assert.ok(m.latency.min <= m.latency.median && m.latency.median <= m.latency.max);
+    assert.ok(m.latency.ci95Low <= m.latency.median && m.latency.median <= m.latency.ci95High);
     assert.ok(m.loadMs > 0 && m.firstRunMs > 0);
     assert.ok(Number(m.peakRssBytes) > 50 * 1024 * 1024, 'runner RSS holds ONNX Runtime and the model');
     assert.ok(m.ops.length > 100);
     const shareSum = m.ops.reduce((sum, op) => sum + op.share, 0);
     assert.ok(Math.abs(shareSum - 1) < 1e-6, `node shares sum to ${shareSum}`);
     assert.ok(m.ops.every((op) => op.provider === 'CPUExecutionProvider'));
-    assert.equal(m.opTypes.reduce((sum, t) => sum + t.count, 0), m.ops.length);
+    assert.equal(
+      m.opTypes.reduce((sum, t) => sum + t.count, 0),
+      m.ops.length,
+    );
     assert.deepEqual(m.inputs[0]?.dims, ['1', '3', '96', '96']);
     assert.equal(result.model?.sha256, det.sha256);
   }
@@ -64,7 +70,12 @@ await test('a run on two agents returns a full measurement from each, streamed t
 await test('labels pick the agents', async () => {
   const { run } = await farm.submit({
     models: [{ sha256: det.sha256, name: 'det.onnx' }],
-    target: { labels: [{ key: 'tier', value: 'small' }], executionProviders: [], agents: [], anyOneAgent: false },
+    target: {
+      labels: [{ key: 'tier', value: 'small' }],
+      executionProviders: [],
+      agents: [],
+      anyOneAgent: false,
+    },
   });
   assert.equal(run!.tasksTotal, 1);
   await farm.watch(run!.id);
@@ -74,11 +85,15 @@ await test('labels pick the agents', async () => {
 
 await test('bad input is refused with a clear status and stores nothing', async () => {
   const before = await lastValueFrom(farm.client.coordinator.listRuns({ limit: 100 }));
-  const notOnnx = await grpcError(farm.upload(Buffer.from('this is a text file, not a model\n'), 'notes.onnx'));
+  const notOnnx = await grpcError(
+    farm.upload(Buffer.from('this is a text file, not a model\n'), 'notes.onnx'),
+  );
   assert.equal(notOnnx.code, status.INVALID_ARGUMENT);
   assert.match(notOnnx.details, /notes\.onnx.*not an ONNX model/);
 
-  const truncated = await grpcError(farm.upload(detBytes.subarray(0, Math.floor(detBytes.length * 0.6)), 'cut.onnx'));
+  const truncated = await grpcError(
+    farm.upload(detBytes.subarray(0, Math.floor(detBytes.length * 0.6)), 'cut.onnx'),
+  );
   assert.equal(truncated.code, status.INVALID_ARGUMENT);
   assert.match(truncated.details, /truncated/);
 
@@ -87,19 +102,41 @@ await test('bad input is refused with a clear status and stores nothing', async 
   assert.equal(noShape.code, status.INVALID_ARGUMENT);
   assert.match(noShape.details, /input 'x' .* dynamic dimensions \[\?,3,\?,\?\]/);
 
-  const wrongName = await grpcError(farm.submit({ models: ref, scenario: { ...FAST_SCENARIO, shapes: [{ input: 'image', dims: ['1'] }] } }));
+  const wrongName = await grpcError(
+    farm.submit({ models: ref, scenario: { ...FAST_SCENARIO, shapes: [{ input: 'image', dims: ['1'] }] } }),
+  );
   assert.equal(wrongName.code, status.INVALID_ARGUMENT);
   assert.match(wrongName.details, /'image'/);
 
-  const wrongRank = await grpcError(farm.submit({ models: ref, scenario: { ...FAST_SCENARIO, shapes: [{ input: 'x', dims: ['1', '3', '96'] }] } }));
+  const wrongRank = await grpcError(
+    farm.submit({
+      models: ref,
+      scenario: { ...FAST_SCENARIO, shapes: [{ input: 'x', dims: ['1', '3', '96'] }] },
+    }),
+  );
   assert.equal(wrongRank.code, status.INVALID_ARGUMENT);
   assert.match(wrongRank.details, /rank 3/);
 
-  const webgpu = await grpcError(farm.submit({ models: ref, target: { labels: [], executionProviders: ['webgpu'], agents: [], anyOneAgent: false } }));
+  const webgpu = await grpcError(
+    farm.submit({
+      models: ref,
+      target: { labels: [], executionProviders: ['webgpu'], agents: [], anyOneAgent: false },
+    }),
+  );
   assert.equal(webgpu.code, status.FAILED_PRECONDITION);
-  assert.match(webgpu.details, /'webgpu'.*adapter/i, 'names the EP and gives ONNX Runtime\'s reason');
+  assert.match(webgpu.details, /'webgpu'.*adapter/i, "names the EP and gives ONNX Runtime's reason");
 
-  const label = await grpcError(farm.submit({ models: ref, target: { labels: [{ key: 'gpu', value: 'h200' }], executionProviders: [], agents: [], anyOneAgent: false } }));
+  const label = await grpcError(
+    farm.submit({
+      models: ref,
+      target: {
+        labels: [{ key: 'gpu', value: 'h200' }],
+        executionProviders: [],
+        agents: [],
+        anyOneAgent: false,
+      },
+    }),
+  );
   assert.equal(label.code, status.FAILED_PRECONDITION);
   assert.match(label.details, /gpu=h200/);
 
@@ -113,17 +150,32 @@ await test('bad input is refused with a clear status and stores nothing', async 
   assert.equal(noRun.code, status.NOT_FOUND);
 
   const after = await lastValueFrom(farm.client.coordinator.listRuns({ limit: 100 }));
-  assert.deepEqual(after.runs.map((r) => r.id), before.runs.map((r) => r.id), 'no run was stored');
+  assert.deepEqual(
+    after.runs.map((r) => r.id),
+    before.runs.map((r) => r.id),
+    'no run was stored',
+  );
   const stored = await readdir(join(farm.dataDir, 'artifacts', 'sha256'), { recursive: true });
-  assert.deepEqual(stored.filter((f) => f.length > 60).map((f) => f.split('/').pop()), [det.sha256], 'only the good model is stored');
-  assert.deepEqual(await readdir(join(farm.dataDir, 'artifacts', 'tmp')), [], 'rejected uploads leave no temp files');
+  assert.deepEqual(
+    stored.filter((f) => f.length > 60).map((f) => f.split('/').pop()),
+    [det.sha256],
+    'only the good model is stored',
+  );
+  assert.deepEqual(
+    await readdir(join(farm.dataDir, 'artifacts', 'tmp')),
+    [],
+    'rejected uploads leave no temp files',
+  );
 });
 
 await test('a model ONNX Runtime rejects fails its task with the reason; the agent takes the next task', async () => {
   const broken = buildTinyModel();
   broken.graph!.node[0]!.opType = 'NoSuchOperator';
   const upload = await farm.upload(encodeOnnxModel(broken), 'broken.onnx');
-  const { run } = await farm.submit({ models: [{ sha256: upload.sha256, name: 'broken.onnx' }], scenario: { ...FAST_SCENARIO, shapes: [] } });
+  const { run } = await farm.submit({
+    models: [{ sha256: upload.sha256, name: 'broken.onnx' }],
+    scenario: { ...FAST_SCENARIO, shapes: [] },
+  });
   const events = await farm.watch(run!.id);
   assert.equal(events.at(-1)?.run?.state, RunState.RUN_STATE_FAILED);
   const { tasks } = await lastValueFrom(farm.client.coordinator.getRun({ runId: run!.id }));
@@ -137,14 +189,23 @@ await test('a model ONNX Runtime rejects fails its task with the reason; the age
 await test('CancelRun stops a running task on its agent long before it would end', async () => {
   const { run } = await farm.submit({
     models: [{ sha256: det.sha256, name: 'det.onnx' }],
-    target: { labels: [{ key: 'tier', value: 'big' }], executionProviders: [], agents: [], anyOneAgent: false },
+    target: {
+      labels: [{ key: 'tier', value: 'big' }],
+      executionProviders: [],
+      agents: [],
+      anyOneAgent: false,
+    },
     scenario: { ...FAST_SCENARIO, minDurationMs: 120_000, iterations: 1_000_000 },
   });
   const watched = farm.watch(run!.id);
-  await waitFor(async () => {
-    const { tasks } = await lastValueFrom(farm.client.coordinator.getRun({ runId: run!.id }));
-    return tasks[0]?.state === TaskState.TASK_STATE_RUNNING;
-  }, 30_000, 'the task to run');
+  await waitFor(
+    async () => {
+      const { tasks } = await lastValueFrom(farm.client.coordinator.getRun({ runId: run!.id }));
+      return tasks[0]?.state === TaskState.TASK_STATE_RUNNING;
+    },
+    30_000,
+    'the task to run',
+  );
   const started = Date.now();
   const cancelled = await lastValueFrom(farm.client.coordinator.cancelRun({ runId: run!.id }));
   assert.equal(cancelled.run?.state, RunState.RUN_STATE_CANCELLED);
@@ -152,7 +213,12 @@ await test('CancelRun stops a running task on its agent long before it would end
   // The agent is free again once its runner child is gone: a new run on it completes.
   const next = await farm.submit({
     models: [{ sha256: det.sha256, name: 'det.onnx' }],
-    target: { labels: [{ key: 'tier', value: 'big' }], executionProviders: [], agents: [], anyOneAgent: false },
+    target: {
+      labels: [{ key: 'tier', value: 'big' }],
+      executionProviders: [],
+      agents: [],
+      anyOneAgent: false,
+    },
   });
   assert.equal((await farm.watch(next.run!.id)).at(-1)?.run?.state, RunState.RUN_STATE_SUCCEEDED);
   assert.ok(Date.now() - started < 60_000, 'the cancelled 120 s task did not keep the agent busy');

@@ -16,7 +16,10 @@ import {
 import { type AgentHandle, startAgent } from '../../apps/agent/agent.bootstrap.js';
 import { loadAgentConfig } from '../../apps/agent/config/agent.config.js';
 import { type CoordinatorHandle, startCoordinator } from '../../apps/coordinator/coordinator.bootstrap.js';
-import { type CoordinatorOverrides, loadCoordinatorConfig } from '../../apps/coordinator/config/coordinator.config.js';
+import {
+  type CoordinatorOverrides,
+  loadCoordinatorConfig,
+} from '../../apps/coordinator/config/coordinator.config.js';
 
 export interface TestAgentSpec {
   name: string;
@@ -43,7 +46,14 @@ export class TestFarm {
 
   static async start(agentSpecs: TestAgentSpec[], overrides: CoordinatorOverrides = {}): Promise<TestFarm> {
     const dataDir = await mkdtemp(join(tmpdir(), 'mlfarm-test-'));
-    const all = { dataDir, grpcHost: '127.0.0.1', grpcPort: 0, httpHost: '127.0.0.1', httpPort: 0, ...overrides };
+    const all = {
+      dataDir,
+      grpcHost: '127.0.0.1',
+      grpcPort: 0,
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+      ...overrides,
+    };
     const coordinator = await startCoordinator(loadCoordinatorConfig({}, all), { logger: false });
     const farm = new TestFarm(dataDir, coordinator, all);
     for (const spec of agentSpecs) {
@@ -75,10 +85,14 @@ export class TestFarm {
   }
 
   async waitForAgents(count: number, timeoutMs = 30_000): Promise<void> {
-    await waitFor(async () => {
-      const { agents } = await lastValueFrom(this.client.coordinator.listAgents({}));
-      return agents.filter((a) => a.connected).length >= count;
-    }, timeoutMs, `${count} connected agent(s)`);
+    await waitFor(
+      async () => {
+        const { agents } = await lastValueFrom(this.client.coordinator.listAgents({}));
+        return agents.filter((a) => a.connected).length >= count;
+      },
+      timeoutMs,
+      `${count} connected agent(s)`,
+    );
   }
 
   /** Stops the coordinator and starts a new one on the same data folder and port. */
@@ -86,11 +100,18 @@ export class TestFarm {
     this.client.close();
     await this.coordinator.close();
     const [, port] = /:(\d+)$/.exec(this.coordinator.grpcAddress)!;
-    this.coordinator = await startCoordinator(loadCoordinatorConfig({}, { ...this.overrides, grpcPort: Number(port) }), { logger: false });
+    this.coordinator = await startCoordinator(
+      loadCoordinatorConfig({}, { ...this.overrides, grpcPort: Number(port) }),
+      { logger: false },
+    );
     this.client = createGrpcClient(this.coordinator.grpcAddress);
   }
 
-  upload(bytes: Uint8Array, name: string, kind = ArtifactKind.ARTIFACT_KIND_MODEL): Promise<UploadModelResponse> {
+  upload(
+    bytes: Uint8Array,
+    name: string,
+    kind = ArtifactKind.ARTIFACT_KIND_MODEL,
+  ): Promise<UploadModelResponse> {
     return uploadBytes(this.client, bytes, name, kind);
   }
 
@@ -138,7 +159,12 @@ export const FAST_SCENARIO: Scenario = {
   timeoutMs: 0,
 };
 
-export function uploadBytes(client: GrpcClient, bytes: Uint8Array, name: string, kind: ArtifactKind): Promise<UploadModelResponse> {
+export function uploadBytes(
+  client: GrpcClient,
+  bytes: Uint8Array,
+  name: string,
+  kind: ArtifactKind,
+): Promise<UploadModelResponse> {
   const requests = new Observable<UploadModelRequest>((out) => {
     out.next({ metadata: { name, sizeBytes: String(bytes.length), sha256: '', kind } });
     for (let offset = 0; offset < bytes.length; offset += 256 * 1024) {
@@ -156,10 +182,18 @@ export function collect<T>(source: Observable<T>): Promise<T[]> {
   });
 }
 
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await Promise.resolve().then(check).catch(() => false)) {
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    ) {
       return;
     }
     if (Date.now() > deadline) {

@@ -25,7 +25,10 @@ export class AgentConfigError extends Error {}
 export type AgentOverrides = Partial<Omit<AgentConfig, 'labels'>> & { labels?: string[] };
 
 /** Every problem is listed at once; nothing else in the agent reads process.env. */
-export function loadAgentConfig(env: Record<string, string | undefined>, overrides: AgentOverrides = {}): AgentConfig {
+export function loadAgentConfig(
+  env: Record<string, string | undefined>,
+  overrides: AgentOverrides = {},
+): AgentConfig {
   const problems: string[] = [];
   const int = (name: string, fallback: number, min: number): number => {
     const raw = env[name];
@@ -61,7 +64,8 @@ export function loadAgentConfig(env: Record<string, string | undefined>, overrid
     intraOpThreads: overrides.intraOpThreads ?? int('MLFARM_AGENT_INTRA_OP_THREADS', 0, 0),
     interOpThreads: overrides.interOpThreads ?? int('MLFARM_AGENT_INTER_OP_THREADS', 0, 0),
     executionProviders:
-      overrides.executionProviders ?? (env.MLFARM_AGENT_EPS ? env.MLFARM_AGENT_EPS.split(',').map((s) => s.trim()) : []),
+      overrides.executionProviders ??
+      (env.MLFARM_AGENT_EPS ? env.MLFARM_AGENT_EPS.split(',').map((s) => s.trim()) : []),
     reconnectMinMs: overrides.reconnectMinMs ?? 250,
     reconnectMaxMs: overrides.reconnectMaxMs ?? 15_000,
   };

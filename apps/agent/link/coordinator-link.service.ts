@@ -114,7 +114,10 @@ export class CoordinatorLinkService {
       return;
     }
     this.failures += 1;
-    const ceiling = Math.min(this.config.reconnectMaxMs, this.config.reconnectMinMs * 2 ** (this.failures - 1));
+    const ceiling = Math.min(
+      this.config.reconnectMaxMs,
+      this.config.reconnectMinMs * 2 ** (this.failures - 1),
+    );
     // Jitter: a coordinator restart must not be met by every agent in the same millisecond.
     const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
     this.logger.warn(`${why}; reconnecting in ${delay} ms`);

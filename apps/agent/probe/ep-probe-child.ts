@@ -14,14 +14,21 @@ async function probe(eps: string[]): Promise<ProbeResult[]> {
   const results: ProbeResult[] = [];
   for (const name of eps) {
     try {
-      const session = await ort.InferenceSession.create(model, { executionProviders: [name], logSeverityLevel: 3 });
+      const session = await ort.InferenceSession.create(model, {
+        executionProviders: [name],
+        logSeverityLevel: 3,
+      });
       // A session alone is not proof: some EPs fail only at the first run.
       const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', new Float32Array(4), [1, 4]) };
       await session.run(feeds);
       await session.release();
       results.push({ name, available: true, reason: '' });
     } catch (error) {
-      results.push({ name, available: false, reason: (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 500) });
+      results.push({
+        name,
+        available: false,
+        reason: (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 500),
+      });
     }
   }
   return results;

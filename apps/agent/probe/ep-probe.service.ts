@@ -18,7 +18,10 @@ export class EpProbeService {
           const reason = `probe process failed: ${(stderr || error.message).trim().split('\n').pop() ?? ''}`;
           this.logger.error(reason);
           // The CPU is always there; without a probe no other EP is claimed.
-          resolve([{ name: 'cpu', available: true, reason: '' }, ...eps.filter((e) => e !== 'cpu').map((name) => ({ name, available: false, reason }))]);
+          resolve([
+            { name: 'cpu', available: true, reason: '' },
+            ...eps.filter((e) => e !== 'cpu').map((name) => ({ name, available: false, reason })),
+          ]);
           return;
         }
         resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as ExecutionProvider[]);

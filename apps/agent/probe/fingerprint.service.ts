@@ -33,7 +33,11 @@ function nvidiaGpus(): string {
   try {
     // One folder per GPU with an "information" file holding "Model: NVIDIA H200"; absent without the driver.
     return readdirSync(NVIDIA_GPUS)
-      .map((bus) => /^Model:\s*(.+)$/m.exec(readFileSync(join(NVIDIA_GPUS, bus, 'information'), 'utf8'))?.[1]?.trim() ?? '')
+      .map(
+        (bus) =>
+          /^Model:\s*(.+)$/m.exec(readFileSync(join(NVIDIA_GPUS, bus, 'information'), 'utf8'))?.[1]?.trim() ??
+          '',
+      )
       .filter(Boolean)
       .join(', ');
   } catch {

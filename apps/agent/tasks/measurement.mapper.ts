@@ -12,7 +12,11 @@ const LEVELS: Record<GraphOptimizationLevel, BenchScenario['graphOptimizationLev
 };
 
 /** The wire scenario (zeros mean "default") -> what the runner child measures. */
-export function toBenchScenario(scenario: Scenario, config: AgentConfig, inputFiles: Record<string, string>): BenchScenario {
+export function toBenchScenario(
+  scenario: Scenario,
+  config: AgentConfig,
+  inputFiles: Record<string, string>,
+): BenchScenario {
   const intra = scenario.intraOpThreads || config.intraOpThreads;
   const inter = scenario.interOpThreads || config.interOpThreads;
   return {
@@ -56,7 +60,12 @@ export function toMeasurement(result: MeasurementResult): Measurement {
     ops: result.ops,
     opTypes: result.opTypes,
     profiledRunMedianMs: result.profiledRunMedianMs ?? 0,
-    inputs: result.inputs.map((i) => ({ name: i.name, dims: i.dims.map(String), elemType: i.elemType, source: i.source })),
+    inputs: result.inputs.map((i) => ({
+      name: i.name,
+      dims: i.dims.map(String),
+      elemType: i.elemType,
+      source: i.source,
+    })),
   };
 }
 

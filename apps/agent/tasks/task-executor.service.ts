@@ -96,7 +96,9 @@ export class TaskExecutorService {
     let modelPath: string;
     const inputFiles: Record<string, string> = {};
     try {
-      modelPath = await this.cache.get(assignment.modelSha256, () => this.client.gateway.fetchModel({ sha256: assignment.modelSha256 }));
+      modelPath = await this.cache.get(assignment.modelSha256, () =>
+        this.client.gateway.fetchModel({ sha256: assignment.modelSha256 }),
+      );
       for (const file of scenario.inputFiles) {
         inputFiles[file.input] = await this.cache.get(file.artifactSha256, () =>
           this.client.gateway.fetchModel({ sha256: file.artifactSha256 }),
@@ -109,14 +111,24 @@ export class TaskExecutorService {
     if (abort.signal.aborted) {
       return;
     }
-    const task = { modelPath, ep: assignment.ep, scenario: toBenchScenario(scenario, this.config, inputFiles) };
+    const task = {
+      modelPath,
+      ep: assignment.ep,
+      scenario: toBenchScenario(scenario, this.config, inputFiles),
+    };
     try {
       const result = await runInChildProcess(task, {
         signal: abort.signal,
         timeoutMs: scenario.timeoutMs || undefined,
         onProgress: (p) =>
           this.link.send({
-            progress: { taskId: assignment.taskId, phase: p.phase, done: p.done, total: p.total, lastMs: p.lastMs ?? 0 },
+            progress: {
+              taskId: assignment.taskId,
+              phase: p.phase,
+              done: p.done,
+              total: p.total,
+              lastMs: p.lastMs ?? 0,
+            },
           }),
       });
       this.link.sendReliably(key(assignment), {

@@ -17,10 +17,17 @@ export function registerBench(program: Command): void {
     program
       .command('bench')
       .description('measure models on this machine (embedded coordinator + agent, same gRPC path as a farm)')
-      .argument('[models...]', 'ONNX model files; default: the bundled PaddleOCR v4 text-detection model at 1x3x640x640'),
+      .argument(
+        '[models...]',
+        'ONNX model files; default: the bundled PaddleOCR v4 text-detection model at 1x3x640x640',
+      ),
   )
     .option('--json <file>', 'write the result JSON here')
-    .option('--data-dir <dir>', 'where the embedded coordinator keeps its SQLite file and artifacts', '.mlfarm')
+    .option(
+      '--data-dir <dir>',
+      'where the embedded coordinator keeps its SQLite file and artifacts',
+      '.mlfarm',
+    )
     .option('-v, --verbose', 'show coordinator and agent logs', false)
     .action(async (models: string[], options: BenchOptions) => {
       process.exitCode = await bench(models, options);
@@ -32,7 +39,9 @@ async function bench(models: string[], options: BenchOptions): Promise<number> {
   if (models.length === 0 && !options.shape) {
     const { input, dims } = BUNDLED_SHAPES.det;
     options.shape = [{ input, dims: dims.map(String) }];
-    process.stderr.write(`no model given: measuring the bundled PaddleOCR v4 text detector at ${dims.join('x')}\n`);
+    process.stderr.write(
+      `no model given: measuring the bundled PaddleOCR v4 text detector at ${dims.join('x')}\n`,
+    );
   }
   const farm = await startEmbeddedFarm({
     dataDir: options.dataDir,
@@ -51,7 +60,12 @@ async function bench(models: string[], options: BenchOptions): Promise<number> {
     const { run } = await lastValueFrom(
       farm.client.coordinator.submitRun({
         models: refs,
-        target: { labels: [], executionProviders: options.ep ?? [], agents: [farm.agentId], anyOneAgent: false },
+        target: {
+          labels: [],
+          executionProviders: options.ep ?? [],
+          agents: [farm.agentId],
+          anyOneAgent: false,
+        },
         scenario,
         name: `bench ${refs.map((r) => r.name).join(' ')}`,
       }),

@@ -5,7 +5,11 @@ import { renderTable } from '../output/table.js';
 import { followRun, reportRun } from '../support/run-client.js';
 import { positiveInt } from '../support/option-parsers.js';
 
-const COORDINATOR_FLAGS = ['-c, --coordinator <host:port>', 'coordinator gRPC address', process.env.MLFARM_COORDINATOR ?? '127.0.0.1:50051'] as const;
+const COORDINATOR_FLAGS = [
+  '-c, --coordinator <host:port>',
+  'coordinator gRPC address',
+  process.env.MLFARM_COORDINATOR ?? '127.0.0.1:50051',
+] as const;
 
 const RUN_STATES: Record<number, string> = {
   [RunState.RUN_STATE_QUEUED]: 'queued',
@@ -98,7 +102,10 @@ export function registerInspect(program: Command): void {
               a.name,
               a.connected ? 'yes' : 'no',
               a.labels.map((l) => `${l.key}=${l.value}`).join(','),
-              a.executionProviders.filter((e) => e.available).map((e) => e.name).join(','),
+              a.executionProviders
+                .filter((e) => e.available)
+                .map((e) => e.name)
+                .join(','),
               a.fingerprint?.cpuModel ?? '',
               String(a.fingerprint?.cpuCores ?? ''),
               `${a.fingerprint?.intraOpThreads ?? 0}/${a.fingerprint?.interOpThreads ?? 0}`,

@@ -37,33 +37,51 @@ export function registerServe(program: Command): void {
     .option('--data-dir <dir>', 'SQLite file and artifacts (env MLFARM_DATA_DIR)')
     .option('--lease-ms <ms>', 'task lease; renewed by agent heartbeats', positiveInt('--lease-ms'))
     .option('--heartbeat-ms <ms>', 'agent heartbeat interval', positiveInt('--heartbeat-ms'))
-    .action(async (options: { grpc?: string; http?: string; dataDir?: string; leaseMs?: number; heartbeatMs?: number }) => {
-      const grpc = options.grpc ? address('--grpc', options.grpc) : undefined;
-      const http = options.http ? address('--http', options.http) : undefined;
-      const config = loadCoordinatorConfig(process.env, {
-        dataDir: options.dataDir,
-        grpcHost: grpc?.host,
-        grpcPort: grpc?.port,
-        httpHost: http?.host,
-        httpPort: http?.port,
-        leaseMs: options.leaseMs,
-        heartbeatIntervalMs: options.heartbeatMs,
-      });
-      const coordinator = await startCoordinator(config);
-      process.stdout.write(`coordinator: gRPC ${coordinator.grpcAddress}, HTTP ${coordinator.httpAddress}, data ${config.dataDir}\n`);
-      await untilSignal(() => coordinator.close());
-    });
+    .action(
+      async (options: {
+        grpc?: string;
+        http?: string;
+        dataDir?: string;
+        leaseMs?: number;
+        heartbeatMs?: number;
+      }) => {
+        const grpc = options.grpc ? address('--grpc', options.grpc) : undefined;
+        const http = options.http ? address('--http', options.http) : undefined;
+        const config = loadCoordinatorConfig(process.env, {
+          dataDir: options.dataDir,
+          grpcHost: grpc?.host,
+          grpcPort: grpc?.port,
+          httpHost: http?.host,
+          httpPort: http?.port,
+          leaseMs: options.leaseMs,
+          heartbeatIntervalMs: options.heartbeatMs,
+        });
+        const coordinator = await startCoordinator(config);
+        process.stdout.write(
+          `coordinator: gRPC ${coordinator.grpcAddress}, HTTP ${coordinator.httpAddress}, data ${config.dataDir}\n`,
+        );
+        await untilSignal(() => coordinator.close());
+      },
+    );
 
   program
     .command('agent')
     .description('run an agent: dials out to a coordinator and measures what it is assigned')
     .option('-c, --coordinator <host:port>', 'coordinator gRPC address (env MLFARM_COORDINATOR)')
     .option('--name <name>', 'agent name shown in results (env MLFARM_AGENT_NAME)')
-    .option('-l, --label <key=value>', 'label for targeting, e.g. gpu=h200 (repeatable)', (v: string, p: string[] = []) => [...p, v])
+    .option(
+      '-l, --label <key=value>',
+      'label for targeting, e.g. gpu=h200 (repeatable)',
+      (v: string, p: string[] = []) => [...p, v],
+    )
     .option('--state-dir <dir>', 'agent id and model cache (env MLFARM_AGENT_STATE_DIR)')
     .option('--threads <n>', 'default intra-op threads', positiveInt('--threads'))
     .option('--inter-threads <n>', 'default inter-op threads', positiveInt('--inter-threads'))
-    .option('--ep <name>', 'execution provider to probe (repeatable); default: all onnxruntime-node lists', (v: string, p: string[] = []) => [...p, v])
+    .option(
+      '--ep <name>',
+      'execution provider to probe (repeatable); default: all onnxruntime-node lists',
+      (v: string, p: string[] = []) => [...p, v],
+    )
     .option('--cache-mib <n>', 'model cache size', positiveInt('--cache-mib'))
     .action(
       async (options: {
@@ -87,8 +105,12 @@ export function registerServe(program: Command): void {
           cacheMaxBytes: options.cacheMib ? options.cacheMib * 1024 * 1024 : undefined,
         });
         const agent = await startAgent(config);
-        const eps = agent.executionProviders.map((e) => (e.available ? e.name : `${e.name} (unavailable: ${e.reason.slice(0, 120)})`));
-        process.stdout.write(`agent ${agent.agentId} -> ${config.coordinatorAddress}; execution providers: ${eps.join(', ')}\n`);
+        const eps = agent.executionProviders.map((e) =>
+          e.available ? e.name : `${e.name} (unavailable: ${e.reason.slice(0, 120)})`,
+        );
+        process.stdout.write(
+          `agent ${agent.agentId} -> ${config.coordinatorAddress}; execution providers: ${eps.join(', ')}\n`,
+        );
         await untilSignal(() => agent.close());
       },
     );

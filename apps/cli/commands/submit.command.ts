@@ -23,7 +23,11 @@ export function registerSubmit(program: Command): void {
       .description('upload models and submit a run to a coordinator; by default one task per matching agent')
       .argument('<models...>', 'ONNX model files'),
   )
-    .option('-c, --coordinator <host:port>', 'coordinator gRPC address', process.env.MLFARM_COORDINATOR ?? '127.0.0.1:50051')
+    .option(
+      '-c, --coordinator <host:port>',
+      'coordinator gRPC address',
+      process.env.MLFARM_COORDINATOR ?? '127.0.0.1:50051',
+    )
     .option('-l, --label <key=value>', 'only agents with this label (repeatable)', collectLabel)
     .option('--agent <id-or-name>', 'only this agent (repeatable)', collectString)
     .option('--any-agent', 'one task on the first free matching agent instead of one per agent', false)
@@ -41,7 +45,12 @@ export function registerSubmit(program: Command): void {
         const { run } = await lastValueFrom(
           client.coordinator.submitRun({
             models: refs,
-            target: { labels: options.label ?? [], executionProviders: options.ep ?? [], agents: options.agent ?? [], anyOneAgent: options.anyAgent },
+            target: {
+              labels: options.label ?? [],
+              executionProviders: options.ep ?? [],
+              agents: options.agent ?? [],
+              anyOneAgent: options.anyAgent,
+            },
             scenario: await buildScenario(client, options),
             name: options.name ?? '',
           }),

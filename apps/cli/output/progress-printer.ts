@@ -25,7 +25,9 @@ export class ProgressPrinter {
       const before = this.tasks.get(event.task.id)?.state;
       this.tasks.set(event.task.id, event.task);
       if (before !== event.task.state) {
-        this.line(`${this.label(event.task)}: ${TASK_STATE_NAMES[event.task.state] ?? 'unknown'}${event.task.error ? ` - ${event.task.error}` : ''}`);
+        this.line(
+          `${this.label(event.task)}: ${TASK_STATE_NAMES[event.task.state] ?? 'unknown'}${event.task.error ? ` - ${event.task.error}` : ''}`,
+        );
       }
     } else if (event.progress) {
       const p = event.progress;

@@ -24,7 +24,17 @@ export interface ResultEntry {
   parameterCount: number;
   loadMs: number;
   firstRunMs: number;
-  latencyMs: { median: number; p90: number; p99: number; mean: number; stddev: number; min: number; max: number; mad: number; ci95: [number, number] };
+  latencyMs: {
+    median: number;
+    p90: number;
+    p99: number;
+    mean: number;
+    stddev: number;
+    min: number;
+    max: number;
+    mad: number;
+    ci95: [number, number];
+  };
   samplesMs: number[];
   peakRssBytes: number;
   arenaPeakBytes: number | null;
@@ -61,7 +71,12 @@ export function toResultJson(response: GetRunResponse, agents: Agent[]): ResultJ
         variant: task?.variant ?? 'original',
         ep: m.ep,
         runtime: m.ortVersion,
-        agent: { id: r.agentId, name: agent?.name ?? r.agentId, labels: Object.fromEntries((agent?.labels ?? []).map((x) => [x.key, x.value])), ...numbersOf(r.fingerprint ?? {}) },
+        agent: {
+          id: r.agentId,
+          name: agent?.name ?? r.agentId,
+          labels: Object.fromEntries((agent?.labels ?? []).map((x) => [x.key, x.value])),
+          ...numbersOf(r.fingerprint ?? {}),
+        },
         taskId: r.taskId,
         attempt: r.attempt,
         sizeBytes: Number(r.model?.sizeBytes ?? 0),
@@ -69,14 +84,40 @@ export function toResultJson(response: GetRunResponse, agents: Agent[]): ResultJ
         parameterCount: Number(r.model?.parameterCount ?? 0),
         loadMs: m.loadMs,
         firstRunMs: m.firstRunMs,
-        latencyMs: { median: l.median, p90: l.p90, p99: l.p99, mean: l.mean, stddev: l.stddev, min: l.min, max: l.max, mad: l.mad, ci95: [l.ci95Low, l.ci95High] },
+        latencyMs: {
+          median: l.median,
+          p90: l.p90,
+          p99: l.p99,
+          mean: l.mean,
+          stddev: l.stddev,
+          min: l.min,
+          max: l.max,
+          mad: l.mad,
+          ci95: [l.ci95Low, l.ci95High],
+        },
         samplesMs: m.samplesMs,
         peakRssBytes: Number(m.peakRssBytes),
         arenaPeakBytes: Number(m.arenaPeakBytes) > 0 ? Number(m.arenaPeakBytes) : null,
         profiledRunMedianMs: m.profiledRunMedianMs > 0 ? m.profiledRunMedianMs : null,
-        inputs: m.inputs.map((i) => ({ name: i.name, dims: i.dims.map(Number), elemType: i.elemType, source: i.source })),
-        ops: m.ops.map((o) => ({ node: o.node, opType: o.opType, provider: o.provider, medianMs: o.medianMs, share: o.share })),
-        opTypes: m.opTypes.map((o) => ({ opType: o.opType, count: o.count, totalMs: o.totalMs, share: o.share })),
+        inputs: m.inputs.map((i) => ({
+          name: i.name,
+          dims: i.dims.map(Number),
+          elemType: i.elemType,
+          source: i.source,
+        })),
+        ops: m.ops.map((o) => ({
+          node: o.node,
+          opType: o.opType,
+          provider: o.provider,
+          medianMs: o.medianMs,
+          share: o.share,
+        })),
+        opTypes: m.opTypes.map((o) => ({
+          opType: o.opType,
+          count: o.count,
+          totalMs: o.totalMs,
+          share: o.share,
+        })),
       };
     }),
     failures: response.tasks

@@ -9,7 +9,20 @@ export function renderResultReport(json: ResultJson): string {
   if (json.results.length > 0) {
     parts.push(
       renderTable(
-        ['model', 'variant', 'agent', 'ep', 'load ms', 'first ms', 'median ms', '95% CI', 'p90 ms', 'p99 ms', 'n', 'peak RSS'],
+        [
+          'model',
+          'variant',
+          'agent',
+          'ep',
+          'load ms',
+          'first ms',
+          'median ms',
+          '95% CI',
+          'p90 ms',
+          'p99 ms',
+          'n',
+          'peak RSS',
+        ],
         json.results.map((r) => [
           r.model,
           r.variant,

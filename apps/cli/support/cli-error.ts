@@ -16,7 +16,12 @@ export class CliError extends Error {
 const STATUS_NAMES = Object.fromEntries(Object.entries(status).map(([name, code]) => [code, name]));
 
 function isGrpcError(error: unknown): error is { code: number; details: string } {
-  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number' && 'details' in error;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { code?: unknown }).code === 'number' &&
+    'details' in error
+  );
 }
 
 /** One line for any error: gRPC status name and message, or what the CLI itself found wrong. */
@@ -29,7 +34,8 @@ export function describeError(error: unknown): { line: string; exitCode: number 
   }
   if (isGrpcError(error)) {
     const name = STATUS_NAMES[error.code] ?? String(error.code);
-    const hint = error.code === Number(status.UNAVAILABLE) ? ' (is the coordinator running at that address?)' : '';
+    const hint =
+      error.code === Number(status.UNAVAILABLE) ? ' (is the coordinator running at that address?)' : '';
     return { line: `${name}: ${error.details}${hint}`, exitCode: EXIT.usage };
   }
   return { line: errorMessage(error).split('\n')[0] ?? 'unknown error', exitCode: EXIT.usage };

@@ -28,7 +28,13 @@ export interface EmbeddedOptions {
 export async function startEmbeddedFarm(options: EmbeddedOptions): Promise<EmbeddedFarm> {
   const logger: LogLevel[] = options.verbose ? ['log', 'warn', 'error'] : ['error'];
   const coordinator = await startCoordinator(
-    loadCoordinatorConfig(process.env, { dataDir: options.dataDir, grpcHost: '127.0.0.1', grpcPort: 0, httpHost: '127.0.0.1', httpPort: 0 }),
+    loadCoordinatorConfig(process.env, {
+      dataDir: options.dataDir,
+      grpcHost: '127.0.0.1',
+      grpcPort: 0,
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+    }),
     { logger },
   );
   const agent = await startAgent(

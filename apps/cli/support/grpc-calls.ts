@@ -8,7 +8,11 @@ import { CliError } from './cli-error.js';
 const CHUNK_BYTES = 1024 * 1024;
 
 /** Streams a local file to UploadModel; the file is read in chunks, never whole. */
-export async function uploadFile(client: GrpcClient, path: string, kind: ArtifactKind): Promise<UploadModelResponse> {
+export async function uploadFile(
+  client: GrpcClient,
+  path: string,
+  kind: ArtifactKind,
+): Promise<UploadModelResponse> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
     throw new CliError(`cannot read '${path}': ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
   });

@@ -25,7 +25,10 @@ export const collectString = wrap<string>((text) => text);
 export const collectInputFile = wrap<{ input: string; path: string }>((text) => {
   const eq = text.indexOf('=');
   if (eq <= 0 || eq === text.length - 1) {
-    throw new DomainError(DomainErrorCode.INVALID_REQUEST, `bad input file '${text}': expected input=PATH (.npy or .pb)`);
+    throw new DomainError(
+      DomainErrorCode.INVALID_REQUEST,
+      `bad input file '${text}': expected input=PATH (.npy or .pb)`,
+    );
   }
   return { input: text.slice(0, eq), path: text.slice(eq + 1) };
 });

@@ -7,7 +7,11 @@ import { renderResultReport } from '../output/result-report.js';
 import { EXIT } from './cli-error.js';
 
 /** Follows a run to its end with progress on stderr, then prints the report; returns the exit code. */
-export async function followRun(client: GrpcClient, runId: string, options: { json?: string; quiet?: boolean }): Promise<number> {
+export async function followRun(
+  client: GrpcClient,
+  runId: string,
+  options: { json?: string; quiet?: boolean },
+): Promise<number> {
   const printer = new ProgressPrinter();
   await new Promise<void>((resolve, reject) => {
     client.coordinator.watchRun({ runId }).subscribe({
@@ -20,7 +24,11 @@ export async function followRun(client: GrpcClient, runId: string, options: { js
   return reportRun(client, runId, options);
 }
 
-export async function reportRun(client: GrpcClient, runId: string, options: { json?: string }): Promise<number> {
+export async function reportRun(
+  client: GrpcClient,
+  runId: string,
+  options: { json?: string },
+): Promise<number> {
   const response = await lastValueFrom(client.coordinator.getRun({ runId }));
   const { agents } = await lastValueFrom(client.coordinator.listAgents({}));
   const json: ResultJson = toResultJson(response, agents);

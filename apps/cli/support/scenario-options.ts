@@ -1,5 +1,12 @@
 import { type Command, Option } from 'commander';
-import { ArtifactKind, type GrpcClient, GraphOptimizationLevel, type InputFile, type Scenario, type Shape } from '#contracts';
+import {
+  ArtifactKind,
+  type GrpcClient,
+  GraphOptimizationLevel,
+  type InputFile,
+  type Scenario,
+  type Shape,
+} from '#contracts';
 import { uploadFile } from './grpc-calls.js';
 import { collectInputFile, collectShape, collectString, positiveInt } from './option-parsers.js';
 
@@ -29,17 +36,37 @@ const LEVELS = {
 /** The measurement flags shared by `bench` and `submit`. */
 export function addScenarioOptions(command: Command): Command {
   return command
-    .option('--ep <name>', 'execution provider (repeatable): cpu, webgpu, cuda, ...; default cpu', collectString)
-    .option('--shape <input=DIMS>', 'shape of an input with dynamic dimensions, e.g. x=1x3x640x640 (repeatable)', collectShape)
-    .option('--input <input=FILE>', 'feed an input from a .npy or ONNX TensorProto .pb file (repeatable)', collectInputFile)
+    .option(
+      '--ep <name>',
+      'execution provider (repeatable): cpu, webgpu, cuda, ...; default cpu',
+      collectString,
+    )
+    .option(
+      '--shape <input=DIMS>',
+      'shape of an input with dynamic dimensions, e.g. x=1x3x640x640 (repeatable)',
+      collectShape,
+    )
+    .option(
+      '--input <input=FILE>',
+      'feed an input from a .npy or ONNX TensorProto .pb file (repeatable)',
+      collectInputFile,
+    )
     .option('-n, --iterations <n>', 'timed iterations (default 50)', positiveInt('--iterations'))
     .option('--min-duration-ms <ms>', 'keep iterating at least this long', positiveInt('--min-duration-ms'))
-    .option('--warmup <n>', 'untimed warm-up runs after the first inference (default 5)', positiveInt('--warmup'))
+    .option(
+      '--warmup <n>',
+      'untimed warm-up runs after the first inference (default 5)',
+      positiveInt('--warmup'),
+    )
     .option('--threads <n>', 'intra-op threads (default: ONNX Runtime decides)', positiveInt('--threads'))
     .option('--inter-threads <n>', 'inter-op threads', positiveInt('--inter-threads'))
     .addOption(new Option('--graph-opt <level>', 'graph optimization level').choices(Object.keys(LEVELS)))
     .option('--no-profile', 'skip the profiled pass (no per-operation table)')
-    .option('--profile-iterations <n>', 'runs in the profiled pass (default 10)', positiveInt('--profile-iterations'))
+    .option(
+      '--profile-iterations <n>',
+      'runs in the profiled pass (default 10)',
+      positiveInt('--profile-iterations'),
+    )
     .option('--seed <n>', 'seed of the synthetic inputs', positiveInt('--seed'))
     .option('--timeout-ms <ms>', 'fail a task that runs longer than this', positiveInt('--timeout-ms'));
 }
@@ -49,7 +76,11 @@ export async function buildScenario(client: GrpcClient, options: ScenarioOptions
   const inputFiles: InputFile[] = [];
   for (const file of options.input ?? []) {
     const uploaded = await uploadFile(client, file.path, ArtifactKind.ARTIFACT_KIND_TENSOR);
-    inputFiles.push({ input: file.input, artifactSha256: uploaded.sha256, format: file.path.endsWith('.npy') ? 'npy' : 'pb' });
+    inputFiles.push({
+      input: file.input,
+      artifactSha256: uploaded.sha256,
+      format: file.path.endsWith('.npy') ? 'npy' : 'pb',
+    });
   }
   return {
     warmupIterations: options.warmup ?? 0,
@@ -57,7 +88,9 @@ export async function buildScenario(client: GrpcClient, options: ScenarioOptions
     minDurationMs: options.minDurationMs ?? 0,
     intraOpThreads: options.threads ?? 0,
     interOpThreads: options.interThreads ?? 0,
-    graphOptimizationLevel: options.graphOpt ? LEVELS[options.graphOpt] : GraphOptimizationLevel.GRAPH_OPTIMIZATION_LEVEL_UNSPECIFIED,
+    graphOptimizationLevel: options.graphOpt
+      ? LEVELS[options.graphOpt]
+      : GraphOptimizationLevel.GRAPH_OPTIMIZATION_LEVEL_UNSPECIFIED,
     skipProfile: !options.profile,
     profileIterations: options.profileIterations ?? 0,
     seed: options.seed ?? 0,

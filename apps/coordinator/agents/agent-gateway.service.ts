@@ -77,7 +77,10 @@ export class AgentGatewayService {
       throw new DomainError(DomainErrorCode.INVALID_REQUEST, 'Connect: the first message must be a hello');
     }
     if (!AGENT_ID.test(hello.agentId)) {
-      throw new DomainError(DomainErrorCode.INVALID_REQUEST, `Connect: agent id '${hello.agentId.slice(0, 80)}' must match ${AGENT_ID.source}`);
+      throw new DomainError(
+        DomainErrorCode.INVALID_REQUEST,
+        `Connect: agent id '${hello.agentId.slice(0, 80)}' must match ${AGENT_ID.source}`,
+      );
     }
     const agent: ConnectedAgent = {
       id: hello.agentId,
@@ -102,8 +105,12 @@ export class AgentGatewayService {
     await this.agentsRepo.upsert({ ...agent, lastSeenAt: now });
     this.registry.add(agent);
     await this.scheduler.onHeartbeat(agent, hello.runningTaskIds);
-    agent.send({ welcome: { heartbeatIntervalMs: this.config.heartbeatIntervalMs, leaseMs: this.config.leaseMs } });
-    const eps = agent.executionProviders.map((e) => `${e.name}${e.available ? '' : '(unavailable)'}`).join(' ');
+    agent.send({
+      welcome: { heartbeatIntervalMs: this.config.heartbeatIntervalMs, leaseMs: this.config.leaseMs },
+    });
+    const eps = agent.executionProviders
+      .map((e) => `${e.name}${e.available ? '' : '(unavailable)'}`)
+      .join(' ');
     this.logger.log(`agent ${agent.name} connected (${agent.id}; eps: ${eps})`);
     this.scheduler.kick();
     return agent;

@@ -11,7 +11,10 @@ const SHA256 = /^[0-9a-f]{64}$/;
 export function assertSha256(sha256: string): void {
   // Also the guard against path traversal: only 64 hex characters ever reach a file name.
   if (!SHA256.test(sha256)) {
-    throw new DomainError(DomainErrorCode.INVALID_REQUEST, `'${sha256.slice(0, 80)}' is not a sha256 (64 hex characters)`);
+    throw new DomainError(
+      DomainErrorCode.INVALID_REQUEST,
+      `'${sha256.slice(0, 80)}' is not a sha256 (64 hex characters)`,
+    );
   }
 }
 
@@ -34,7 +37,9 @@ export class PendingArtifact {
   }
 
   async finish(): Promise<string> {
-    await new Promise<void>((resolve, reject) => this.out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      this.out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+    );
     return this.hash.digest('hex');
   }
 

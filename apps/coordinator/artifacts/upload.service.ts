@@ -2,9 +2,21 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Observable } from 'rxjs';
-import { ArtifactKind, type UploadMetadata, type UploadModelRequest, type UploadModelResponse } from '#contracts';
+import {
+  ArtifactKind,
+  type UploadMetadata,
+  type UploadModelRequest,
+  type UploadModelResponse,
+} from '#contracts';
 import { DomainError, DomainErrorCode, SerialQueue, errorMessage } from '#common';
-import { OnnxFormatError, TensorFileError, modelFacts, parseNpy, parseTensorProto, readOnnxModel } from '#onnx';
+import {
+  OnnxFormatError,
+  TensorFileError,
+  modelFacts,
+  parseNpy,
+  parseTensorProto,
+  readOnnxModel,
+} from '#onnx';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinator.config.js';
 import { ArtifactRepository } from '../store/artifact.repository.js';
 import { type PendingArtifact, ArtifactStore, assertSha256 } from './artifact-store.js';
@@ -31,7 +43,10 @@ export class UploadSession {
         return;
       }
       if (!this.metadata || !this.pending) {
-        throw new DomainError(DomainErrorCode.INVALID_REQUEST, 'UploadModel: the first message must carry metadata');
+        throw new DomainError(
+          DomainErrorCode.INVALID_REQUEST,
+          'UploadModel: the first message must carry metadata',
+        );
       }
       const chunk = message.chunk ?? new Uint8Array();
       if (this.pending.size + chunk.length > this.uploads.maxBytes) {
@@ -47,7 +62,10 @@ export class UploadSession {
   finish(): Promise<UploadModelResponse> {
     return this.queue.run(async () => {
       if (!this.metadata || !this.pending) {
-        throw new DomainError(DomainErrorCode.INVALID_REQUEST, 'UploadModel: empty upload (no metadata, no bytes)');
+        throw new DomainError(
+          DomainErrorCode.INVALID_REQUEST,
+          'UploadModel: empty upload (no metadata, no bytes)',
+        );
       }
       return this.uploads.complete(this.metadata, this.pending);
     });
@@ -82,7 +100,9 @@ export class UploadService {
         if (!failed) {
           failed = true;
           subscription.unsubscribe();
-          void session.abort().finally(() => reject(error instanceof Error ? error : new Error(String(error))));
+          void session
+            .abort()
+            .finally(() => reject(error instanceof Error ? error : new Error(String(error))));
         }
       };
       const subscription = messages.subscribe({
@@ -100,13 +120,19 @@ export class UploadService {
   checkMetadata(metadata: UploadMetadata): UploadMetadata {
     const name = basename(metadata.name || 'model.onnx');
     if (!NAME.test(name)) {
-      throw new DomainError(DomainErrorCode.INVALID_REQUEST, `artifact name '${name.slice(0, 80)}' has characters outside [A-Za-z0-9 _.+-]`);
+      throw new DomainError(
+        DomainErrorCode.INVALID_REQUEST,
+        `artifact name '${name.slice(0, 80)}' has characters outside [A-Za-z0-9 _.+-]`,
+      );
     }
     if (metadata.sha256) {
       assertSha256(metadata.sha256);
     }
     if (Number(metadata.sizeBytes) > this.maxBytes) {
-      throw new DomainError(DomainErrorCode.TOO_LARGE, `upload '${name}' (${metadata.sizeBytes} bytes) exceeds the limit of ${this.maxBytes} bytes`);
+      throw new DomainError(
+        DomainErrorCode.TOO_LARGE,
+        `upload '${name}' (${metadata.sizeBytes} bytes) exceeds the limit of ${this.maxBytes} bytes`,
+      );
     }
     return { ...metadata, name };
   }
@@ -115,10 +141,16 @@ export class UploadService {
     try {
       const sha256 = await pending.finish();
       if (metadata.sha256 && metadata.sha256 !== sha256) {
-        throw new DomainError(DomainErrorCode.INVALID_REQUEST, `upload '${metadata.name}': bytes hash to ${sha256}, not the announced ${metadata.sha256}`);
+        throw new DomainError(
+          DomainErrorCode.INVALID_REQUEST,
+          `upload '${metadata.name}': bytes hash to ${sha256}, not the announced ${metadata.sha256}`,
+        );
       }
       if (Number(metadata.sizeBytes) > 0 && Number(metadata.sizeBytes) !== pending.size) {
-        throw new DomainError(DomainErrorCode.INVALID_REQUEST, `upload '${metadata.name}': got ${pending.size} bytes, announced ${metadata.sizeBytes} (truncated upload?)`);
+        throw new DomainError(
+          DomainErrorCode.INVALID_REQUEST,
+          `upload '${metadata.name}': got ${pending.size} bytes, announced ${metadata.sizeBytes} (truncated upload?)`,
+        );
       }
       const bytes = await readFile(pending.tempPath);
       const isTensor = metadata.kind === ArtifactKind.ARTIFACT_KIND_TENSOR;
@@ -140,7 +172,9 @@ export class UploadService {
         facts,
         createdAt: Date.now(),
       });
-      this.logger.log(`artifact ${sha256.slice(0, 12)} '${metadata.name}' ${pending.size} bytes${inserted ? '' : ' (already stored)'}`);
+      this.logger.log(
+        `artifact ${sha256.slice(0, 12)} '${metadata.name}' ${pending.size} bytes${inserted ? '' : ' (already stored)'}`,
+      );
       return { sha256, sizeBytes: String(pending.size), alreadyStored: !inserted, facts };
     } catch (error) {
       await pending.discard();
@@ -155,7 +189,10 @@ export class UploadService {
       if (error instanceof OnnxFormatError) {
         throw new DomainError(DomainErrorCode.INVALID_MODEL, `model '${name}': ${error.message}`);
       }
-      throw new DomainError(DomainErrorCode.INVALID_MODEL, `model '${name}' could not be read: ${errorMessage(error)}`);
+      throw new DomainError(
+        DomainErrorCode.INVALID_MODEL,
+        `model '${name}' could not be read: ${errorMessage(error)}`,
+      );
     }
   }
 

@@ -17,7 +17,12 @@ export const COORDINATOR_CONFIG = Symbol('COORDINATOR_CONFIG');
 export class ConfigError extends Error {}
 
 /** Flags given on the command line win over the environment. */
-export type CoordinatorOverrides = Partial<Pick<CoordinatorConfig, 'dataDir' | 'grpcHost' | 'grpcPort' | 'httpHost' | 'httpPort' | 'leaseMs' | 'heartbeatIntervalMs'>>;
+export type CoordinatorOverrides = Partial<
+  Pick<
+    CoordinatorConfig,
+    'dataDir' | 'grpcHost' | 'grpcPort' | 'httpHost' | 'httpPort' | 'leaseMs' | 'heartbeatIntervalMs'
+  >
+>;
 
 /**
  * Reads and checks every setting once, at start-up. All problems are reported together so a bad
@@ -30,12 +35,16 @@ export function loadCoordinatorConfig(
   const problems: string[] = [];
   const grpc = parseAddress('MLFARM_GRPC_ADDRESS', env.MLFARM_GRPC_ADDRESS ?? '127.0.0.1:50051', problems);
   const http = parseAddress('MLFARM_HTTP_ADDRESS', env.MLFARM_HTTP_ADDRESS ?? '127.0.0.1:8080', problems);
-  const leaseMs = overrides.leaseMs ?? parseInteger('MLFARM_LEASE_MS', env.MLFARM_LEASE_MS, 30_000, 1_000, problems);
+  const leaseMs =
+    overrides.leaseMs ?? parseInteger('MLFARM_LEASE_MS', env.MLFARM_LEASE_MS, 30_000, 1_000, problems);
   const heartbeatIntervalMs =
-    overrides.heartbeatIntervalMs ?? parseInteger('MLFARM_HEARTBEAT_MS', env.MLFARM_HEARTBEAT_MS, 5_000, 100, problems);
+    overrides.heartbeatIntervalMs ??
+    parseInteger('MLFARM_HEARTBEAT_MS', env.MLFARM_HEARTBEAT_MS, 5_000, 100, problems);
   const maxModelMib = parseInteger('MLFARM_MAX_MODEL_MIB', env.MLFARM_MAX_MODEL_MIB, 2048, 1, problems);
   if (heartbeatIntervalMs * 2 > leaseMs) {
-    problems.push(`MLFARM_HEARTBEAT_MS (${heartbeatIntervalMs}) must be at most half of MLFARM_LEASE_MS (${leaseMs})`);
+    problems.push(
+      `MLFARM_HEARTBEAT_MS (${heartbeatIntervalMs}) must be at most half of MLFARM_LEASE_MS (${leaseMs})`,
+    );
   }
   if (problems.length > 0) {
     throw new ConfigError(`invalid coordinator configuration:\n  - ${problems.join('\n  - ')}`);
@@ -55,7 +64,11 @@ export function loadCoordinatorConfig(
   };
 }
 
-export function parseAddress(name: string, value: string, problems: string[]): { host: string; port: number } {
+export function parseAddress(
+  name: string,
+  value: string,
+  problems: string[],
+): { host: string; port: number } {
   const match = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(value);
   const port = match ? Number(match[2]) : NaN;
   if (!match || port > 65535) {

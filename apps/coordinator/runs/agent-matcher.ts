@@ -12,7 +12,8 @@ export function targetEps(target: Target): string[] {
 }
 
 export function agentFitsTarget(agent: ConnectedAgent, target: Target): boolean {
-  const named = target.agents.length === 0 || target.agents.includes(agent.id) || target.agents.includes(agent.name);
+  const named =
+    target.agents.length === 0 || target.agents.includes(agent.id) || target.agents.includes(agent.name);
   return named && labelsMatch(agent.labels, target.labels);
 }
 
@@ -30,7 +31,10 @@ export function placeTasks(target: Target, agents: ConnectedAgent[]): Placement[
     ]
       .filter(Boolean)
       .join(' and ');
-    throw new DomainError(DomainErrorCode.NO_MATCHING_AGENT, `no connected agent has ${wanted || 'any labels'} (agents: ${known})`);
+    throw new DomainError(
+      DomainErrorCode.NO_MATCHING_AGENT,
+      `no connected agent has ${wanted || 'any labels'} (agents: ${known})`,
+    );
   }
   const placements: Placement[] = [];
   for (const ep of targetEps(target)) {
@@ -42,7 +46,10 @@ export function placeTasks(target: Target, agents: ConnectedAgent[]): Placement[
           return `${a.name}: ${probe ? probe.reason || 'unavailable' : 'not offered'}`;
         })
         .join('; ');
-      throw new DomainError(DomainErrorCode.NO_MATCHING_AGENT, `no matching agent can run execution provider '${ep}' (${reasons})`);
+      throw new DomainError(
+        DomainErrorCode.NO_MATCHING_AGENT,
+        `no matching agent can run execution provider '${ep}' (${reasons})`,
+      );
     }
     if (target.anyOneAgent) {
       placements.push({ agentId: null, ep });

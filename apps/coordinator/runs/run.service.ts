@@ -21,7 +21,11 @@ import { RunEventsService } from './run-events.service.js';
 import { checkInputNames, checkScenarioAgainstModel, normalizeScenario } from './scenario.validator.js';
 import { SchedulerService } from './scheduler.service.js';
 
-const TERMINAL = new Set([RunState.RUN_STATE_SUCCEEDED, RunState.RUN_STATE_FAILED, RunState.RUN_STATE_CANCELLED]);
+const TERMINAL = new Set([
+  RunState.RUN_STATE_SUCCEEDED,
+  RunState.RUN_STATE_FAILED,
+  RunState.RUN_STATE_CANCELLED,
+]);
 
 export function isTerminal(run: Run): boolean {
   return TERMINAL.has(run.state);
@@ -48,7 +52,9 @@ export class RunService {
     const scenario = normalizeScenario(request.scenario);
     const target: Target = {
       labels: request.target?.labels ?? [],
-      executionProviders: (request.target?.executionProviders ?? []).map((ep) => ep.trim().toLowerCase()).filter(Boolean),
+      executionProviders: (request.target?.executionProviders ?? [])
+        .map((ep) => ep.trim().toLowerCase())
+        .filter(Boolean),
       agents: request.target?.agents ?? [],
       anyOneAgent: request.target?.anyOneAgent ?? false,
     };
@@ -57,7 +63,10 @@ export class RunService {
       assertSha256(ref.sha256);
       const artifact = await this.artifacts.find(ref.sha256);
       if (!artifact || artifact.kind !== 'model' || !artifact.facts) {
-        throw new DomainError(DomainErrorCode.NOT_FOUND, `model ${ref.sha256} is not stored; upload it first (UploadModel)`);
+        throw new DomainError(
+          DomainErrorCode.NOT_FOUND,
+          `model ${ref.sha256} is not stored; upload it first (UploadModel)`,
+        );
       }
       models.push({ sha256: ref.sha256, name: ref.name || artifact.name, facts: artifact.facts });
     }
@@ -69,7 +78,10 @@ export class RunService {
       assertSha256(file.artifactSha256);
       const artifact = await this.artifacts.find(file.artifactSha256);
       if (!artifact || artifact.kind !== 'tensor') {
-        throw new DomainError(DomainErrorCode.NOT_FOUND, `input file ${file.artifactSha256} for '${file.input}' is not stored; upload it first`);
+        throw new DomainError(
+          DomainErrorCode.NOT_FOUND,
+          `input file ${file.artifactSha256} for '${file.input}' is not stored; upload it first`,
+        );
       }
     }
     const placements = placeTasks(target, this.agents.all());
@@ -85,7 +97,13 @@ export class RunService {
     );
     const id = newId('run');
     const name = request.name || models.map((m) => m.name).join(', ');
-    await this.runs.createRun(id, name, { models: models.map(({ sha256, name }) => ({ sha256, name })), target, scenario }, tasks, Date.now());
+    await this.runs.createRun(
+      id,
+      name,
+      { models: models.map(({ sha256, name }) => ({ sha256, name })), target, scenario },
+      tasks,
+      Date.now(),
+    );
     this.logger.log(`run ${id} '${name}': ${tasks.length} task(s)`);
     const run = await this.get(id).then((r) => r.run!);
     this.events.run(run);

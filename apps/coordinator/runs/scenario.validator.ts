@@ -52,11 +52,17 @@ export function normalizeScenario(input: Scenario | undefined): Scenario {
   for (const [field, max] of LIMITS) {
     const value = s[field] as number;
     if (value > max) {
-      throw new DomainError(DomainErrorCode.INVALID_REQUEST, `scenario.${field}=${value} is above the limit ${max}`);
+      throw new DomainError(
+        DomainErrorCode.INVALID_REQUEST,
+        `scenario.${field}=${value} is above the limit ${max}`,
+      );
     }
   }
   if (!KNOWN_LEVELS.has(s.graphOptimizationLevel)) {
-    throw new DomainError(DomainErrorCode.INVALID_REQUEST, `scenario.graphOptimizationLevel=${s.graphOptimizationLevel} is not a known level`);
+    throw new DomainError(
+      DomainErrorCode.INVALID_REQUEST,
+      `scenario.graphOptimizationLevel=${s.graphOptimizationLevel} is not a known level`,
+    );
   }
   const seen = new Set<string>();
   for (const shape of s.shapes) {
@@ -75,7 +81,10 @@ function describeDims(t: TensorDescription): string {
 /** A shape or input file must name an input of at least one model of the run. */
 export function checkInputNames(scenario: Scenario, models: { name: string; facts: ModelFacts }[]): void {
   const known = new Set(models.flatMap((m) => m.facts.inputs.map((i) => i.name)));
-  const named = [...scenario.shapes.map((s) => ['shape', s.input]), ...scenario.inputFiles.map((f) => ['input file', f.input])];
+  const named = [
+    ...scenario.shapes.map((s) => ['shape', s.input]),
+    ...scenario.inputFiles.map((f) => ['input file', f.input]),
+  ];
   for (const [what, name] of named) {
     if (!known.has(name!)) {
       throw new DomainError(

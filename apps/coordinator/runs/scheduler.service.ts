@@ -44,7 +44,9 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   }
 
   kick(): void {
-    void this.dispatchQueue.run(() => this.dispatch()).catch((e: unknown) => this.logger.error(`dispatch failed: ${errorMessage(e)}`));
+    void this.dispatchQueue
+      .run(() => this.dispatch())
+      .catch((e: unknown) => this.logger.error(`dispatch failed: ${errorMessage(e)}`));
   }
 
   private tick(): void {
@@ -79,7 +81,9 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     let target = this.targets.get(runId);
     if (!target) {
       const row = await this.runs.findRunRow(runId);
-      target = row ? (JSON.parse(row.request_json) as RunRequest).target : { labels: [], executionProviders: [], agents: [], anyOneAgent: true };
+      target = row
+        ? (JSON.parse(row.request_json) as RunRequest).target
+        : { labels: [], executionProviders: [], agents: [], anyOneAgent: true };
       this.targets.set(runId, target);
     }
     return target;

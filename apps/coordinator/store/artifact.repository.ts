@@ -34,7 +34,11 @@ export class ArtifactRepository {
   }
 
   async find(sha256: string): Promise<ArtifactRecord | undefined> {
-    const row = await this.db.selectFrom('artifacts').selectAll().where('sha256', '=', sha256).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('artifacts')
+      .selectAll()
+      .where('sha256', '=', sha256)
+      .executeTakeFirst();
     if (!row) {
       return undefined;
     }

@@ -1,6 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Transaction } from 'kysely';
-import { type ModelRef, type Run, RunState, type Scenario, type Target, type Task, TaskState } from '#contracts';
+import {
+  type ModelRef,
+  type Run,
+  RunState,
+  type Scenario,
+  type Target,
+  type Task,
+  TaskState,
+} from '#contracts';
 import { DATABASE } from './database.tokens.js';
 import type { Db } from './database.js';
 import type { Database, RunTable, TaskTable } from './database.types.js';
@@ -48,7 +56,13 @@ export class RunRepository {
   constructor(@Inject(DATABASE) private readonly db: Db) {}
 
   /** The run and all its tasks appear together or not at all. */
-  async createRun(id: string, name: string, request: RunRequest, tasks: NewTask[], now: number): Promise<void> {
+  async createRun(
+    id: string,
+    name: string,
+    request: RunRequest,
+    tasks: NewTask[],
+    now: number,
+  ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('runs')
@@ -87,7 +101,12 @@ export class RunRepository {
   }
 
   async listRuns(limit: number): Promise<Run[]> {
-    const rows = await this.db.selectFrom('runs').selectAll().orderBy('created_at', 'desc').limit(limit).execute();
+    const rows = await this.db
+      .selectFrom('runs')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
     return Promise.all(rows.map(async (row) => this.toRun(row, await this.listTaskRows(row.id))));
   }
 
@@ -212,7 +231,11 @@ export class RunRepository {
   }
 
   async unfinishedRunIds(): Promise<string[]> {
-    const rows = await this.db.selectFrom('runs').select('id').where('state', 'in', ['queued', 'running']).execute();
+    const rows = await this.db
+      .selectFrom('runs')
+      .select('id')
+      .where('state', 'in', ['queued', 'running'])
+      .execute();
     return rows.map((r) => r.id);
   }
 

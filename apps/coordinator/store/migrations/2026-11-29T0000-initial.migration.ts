@@ -91,11 +91,19 @@ export const initialMigration: Migration = {
       .addColumn('provider', 'text', (c) => c.notNull())
       .addColumn('median_ms', 'double precision', (c) => c.notNull())
       .addColumn('share', 'double precision', (c) => c.notNull())
-      .addForeignKeyConstraint('result_ops_result', ['task_id', 'attempt'], 'results', ['task_id', 'attempt'], (c) =>
-        c.onDelete('cascade'),
+      .addForeignKeyConstraint(
+        'result_ops_result',
+        ['task_id', 'attempt'],
+        'results',
+        ['task_id', 'attempt'],
+        (c) => c.onDelete('cascade'),
       )
       .execute();
-    await db.schema.createIndex('result_ops_result').on('result_ops').columns(['task_id', 'attempt']).execute();
+    await db.schema
+      .createIndex('result_ops_result')
+      .on('result_ops')
+      .columns(['task_id', 'attempt'])
+      .execute();
   },
 
   async down(db: Kysely<unknown>): Promise<void> {
