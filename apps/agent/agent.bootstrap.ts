@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import * as ort from 'onnxruntime-node';
-import type { ExecutionProvider, GrpcClient } from '#contracts';
+import type { ExecutionProvider, GrpcClient, Runtime } from '#contracts';
 import { AgentModule } from './agent.module.js';
 import { type AgentConfig } from './config/agent.config.js';
 import { loadOrCreateAgentId } from './link/agent-identity.js';
@@ -14,6 +14,7 @@ import { TaskExecutorService } from './tasks/task-executor.service.js';
 export interface AgentHandle {
   agentId: string;
   executionProviders: ExecutionProvider[];
+  runtimes: Runtime[];
   isConnected(): boolean;
   close(): Promise<void>;
 }
@@ -32,11 +33,11 @@ export async function startAgent(
     config.executionProviders.length > 0
       ? config.executionProviders
       : ort.listSupportedBackends().map((b) => b.name);
-  const executionProviders = await app.get(EpProbeService).probe(wanted);
+  const { runtimes, executionProviders } = await app.get(EpProbeService).probe(wanted);
   const executor = app.get(TaskExecutorService);
   const link = app.get(CoordinatorLinkService);
   executor.setAgentId(agentId);
-  link.start(agentId, executionProviders, {
+  link.start(agentId, executionProviders, runtimes, {
     onAssignment: (assignment) => executor.enqueue(assignment),
     onCancellation: (taskId) => executor.cancel(taskId),
     runningTaskIds: () => executor.runningTaskIds(),
@@ -44,6 +45,7 @@ export async function startAgent(
   return {
     agentId,
     executionProviders,
+    runtimes,
     isConnected: () => link.connected,
     close: async () => {
       link.stop();

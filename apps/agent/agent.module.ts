@@ -6,6 +6,7 @@ import { CoordinatorLinkService } from './link/coordinator-link.service.js';
 import { GRPC_CLIENT } from './link/grpc-client.token.js';
 import { EpProbeService } from './probe/ep-probe.service.js';
 import { FingerprintService } from './probe/fingerprint.service.js';
+import { AgentMetricsService } from './metrics/agent-metrics.service.js';
 import { TaskExecutorService } from './tasks/task-executor.service.js';
 
 @Module({})
@@ -21,6 +22,7 @@ export class AgentModule {
         ModelCacheService,
         CoordinatorLinkService,
         TaskExecutorService,
+        AgentMetricsService,
       ],
     };
   }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './commands/bench.command.js';
+import { registerCompress } from './commands/compress.command.js';
 import { registerInspect } from './commands/inspect.command.js';
 import { registerServe } from './commands/serve.command.js';
 import { registerSubmit } from './commands/submit.command.js';
@@ -8,10 +9,14 @@ import { EXIT, describeError } from './support/cli-error.js';
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('mlfarm')
     .description('mlfarm: benchmark ONNX models (and their compressed variants) across a farm of machines')
-    .showHelpAfterError('(run with --help for usage)')
+    // commander's own errors (unknown option, bad value) become one 'mlfarm:' line like every other error.
+    .configureOutput({
+      outputError: (text, write) => write(`mlfarm: ${text.replace(/^error: /, '').trim()} (see --help)\n`),
+    })
     .exitOverride();
   registerBench(program);
   registerSubmit(program);
+  registerCompress(program);
   registerServe(program);
   registerInspect(program);
   try {

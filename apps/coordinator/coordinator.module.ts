@@ -10,6 +10,10 @@ import { AgentGatewayController } from './grpc/agent-gateway.controller.js';
 import { CoordinatorController } from './grpc/coordinator.controller.js';
 import { GrpcExceptionFilter } from './grpc/rpc-exception.filter.js';
 import { HealthController } from './http/health.controller.js';
+import {
+  COORDINATOR_METRICS_CONTROLLERS,
+  COORDINATOR_METRICS_PROVIDERS,
+} from './metrics/coordinator-metrics.providers.js';
 import { RunEventsService } from './runs/run-events.service.js';
 import { RunService } from './runs/run.service.js';
 import { SchedulerService } from './runs/scheduler.service.js';
@@ -19,6 +23,8 @@ import { type Db, openDatabase } from './store/database.js';
 import { DATABASE } from './store/database.tokens.js';
 import { ResultRepository } from './store/result.repository.js';
 import { RunRepository } from './store/run.repository.js';
+import { VariantRepository } from './store/variant.repository.js';
+import { VariantService } from './variants/variant.service.js';
 
 @Module({})
 export class CoordinatorModule implements OnApplicationShutdown {
@@ -27,7 +33,12 @@ export class CoordinatorModule implements OnApplicationShutdown {
   static forRoot(config: CoordinatorConfig): DynamicModule {
     return {
       module: CoordinatorModule,
-      controllers: [CoordinatorController, AgentGatewayController, HealthController],
+      controllers: [
+        CoordinatorController,
+        AgentGatewayController,
+        HealthController,
+        ...COORDINATOR_METRICS_CONTROLLERS,
+      ],
       providers: [
         { provide: COORDINATOR_CONFIG, useValue: config },
         { provide: DATABASE, useFactory: () => openDatabase(config.databaseFile) },
@@ -36,6 +47,8 @@ export class CoordinatorModule implements OnApplicationShutdown {
         AgentRepository,
         RunRepository,
         ResultRepository,
+        VariantRepository,
+        VariantService,
         ArtifactStore,
         UploadService,
         AgentRegistry,
@@ -44,6 +57,7 @@ export class CoordinatorModule implements OnApplicationShutdown {
         RunEventsService,
         SchedulerService,
         RunService,
+        ...COORDINATOR_METRICS_PROVIDERS,
       ],
     };
   }

@@ -1,6 +1,7 @@
 export type BenchErrorCode =
   | 'INVALID_INPUT'
   | 'EP_UNAVAILABLE'
+  | 'RUNTIME_UNAVAILABLE'
   | 'MODEL_LOAD_FAILED'
   | 'RUN_FAILED'
   | 'RUNNER_CRASHED'
@@ -10,6 +11,7 @@ export type BenchErrorCode =
 export const BENCH_ERROR_CODES: readonly BenchErrorCode[] = [
   'INVALID_INPUT',
   'EP_UNAVAILABLE',
+  'RUNTIME_UNAVAILABLE',
   'MODEL_LOAD_FAILED',
   'RUN_FAILED',
   'RUNNER_CRASHED',

@@ -32,6 +32,73 @@ export interface RunnerTask {
   /** onnxruntime-node execution provider name: 'cpu', 'webgpu', 'cuda', ... */
   ep: string;
   scenario: BenchScenario;
+  /**
+   * Which installed onnxruntime-node the runner child loads: '1.22', '1.22.0' or a package name such as
+   * 'onnxruntime-node-1.22' (see resolveRuntime). Default: the plain `onnxruntime-node` dependency.
+   */
+  runtime?: string;
+  /**
+   * Reference outputs written by `captureReferenceOutputs` for the same scenario: `measure` then runs
+   * the model once more after the timed loop and reports `fidelity` against them.
+   */
+  reference?: { outputsPath: string };
+}
+
+/** Name, shape and element type of one model output as written to a reference file. */
+export interface OutputInfo {
+  name: string;
+  dims: number[];
+  elemType: string;
+}
+
+export interface ReferenceCapture {
+  outputs: OutputInfo[];
+  /** The runtime that produced the reference (the loaded binding's version). */
+  ortVersion: string;
+  inputs: MeasuredInput[];
+  /** sha256 of the feeds (see feedsDigest): equal across runtimes for the same scenario. */
+  inputsDigest: string;
+}
+
+/** Fidelity of one output against the reference. */
+export interface OutputFidelity {
+  name: string;
+  /** Cosine similarity; 1 for identical, both-all-zero counts as identical. */
+  cosine: number;
+  /** 10 log10(sum ref^2 / sum (ref - got)^2), clamped to +-SNR_CAP_DB (identical -> +SNR_CAP_DB). */
+  snrDb: number;
+  /** 10 log10(peak^2 / MSE) with peak = max |ref|, clamped like snrDb. */
+  psnrDb: number;
+  maxAbsError: number;
+  /** Rows (all but the last dim) whose argmax agrees; only for class-score-like outputs. */
+  top1Agreement?: number;
+  /** Rows whose reference argmax is among the candidate's 5 highest; class scores with > 5 classes. */
+  top5Agreement?: number;
+  /**
+   * Set when the output cannot be compared (missing, other shape or type, strings): the metrics then
+   * hold their worst values (cosine 0, SNR/PSNR -SNR_CAP_DB, maxAbsError Number.MAX_VALUE).
+   */
+  mismatch?: string;
+  /** Elements where exactly one side is NaN/Inf or both are different infinities; left out of the sums. */
+  nonFiniteMismatches?: number;
+}
+
+/** Aggregate over all outputs: one vector made of every comparable output (a mismatch forces worst values). */
+export interface Fidelity {
+  cosine: number;
+  snrDb: number;
+  psnrDb: number;
+  maxAbsError: number;
+  /** Row-weighted over the outputs that have it. */
+  top1Agreement?: number;
+  top5Agreement?: number;
+  outputs: OutputFidelity[];
+  /** Names of outputs reported with `mismatch`. */
+  mismatchedOutputs: string[];
+  /** False when this run's feeds differ from the ones the reference was captured on. */
+  inputsMatch: boolean;
+  /** The runtime that produced the reference. */
+  referenceOrtVersion: string;
 }
 
 /** All values in milliseconds. */
@@ -95,6 +162,7 @@ export interface MeasuredInput {
 }
 
 export interface MeasurementResult {
+  /** The onnxruntime-node version really loaded by the runner (the binding's own report). */
   ortVersion: string;
   ep: string;
   /** Session creation (model load + graph optimisation + EP init). */
@@ -117,6 +185,8 @@ export interface MeasurementResult {
   /** Median wall time of the profiled runs (same hrtime timing), to show profiling overhead. */
   profiledRunMedianMs?: number;
   inputs: MeasuredInput[];
+  /** Only with `task.reference`: this run's outputs against the reference outputs, same feeds. */
+  fidelity?: Fidelity;
 }
 
 export type BenchPhase = 'load' | 'first-run' | 'warmup' | 'measure' | 'profile';

@@ -2,7 +2,8 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BenchError, isBenchErrorCode } from './bench.exception.js';
 import { type BenchProgress, type MeasurementResult, type RunnerTask } from './bench.types.js';
-import { type RunnerReply, type RunnerTaskMessage } from './runner-ipc.types.js';
+import { type RunnerFinalReply, type RunnerReply, type RunnerRequest } from './runner-ipc.types.js';
+import { resolveRuntime } from './runtime-registry.util.js';
 
 const CHILD_PATH = fileURLToPath(new URL('./runner-child.js', import.meta.url));
 const TAIL_BYTES = 8192;
@@ -19,12 +20,28 @@ export interface RunInChildOptions {
 
 /**
  * Runs `measure` in a fresh child process: a native crash in ONNX Runtime fails this task only, and
- * the child's peak RSS is the model's footprint rather than the agent's.
+ * the child's peak RSS is the model's footprint rather than the agent's. The child loads the runtime
+ * `task.runtime` names (default: the plain onnxruntime-node); one it lacks is RUNTIME_UNAVAILABLE
+ * before any process starts.
  */
-export function runInChildProcess(
+export async function runInChildProcess(
   task: RunnerTask,
   opts: RunInChildOptions = {},
 ): Promise<MeasurementResult> {
+  const reply = await forkRunner({ type: 'task', task: pinRuntime(task) }, opts);
+  if (reply.type !== 'result') {
+    throw new BenchError('RUN_FAILED', `runner answered ${reply.type} to a measurement`);
+  }
+  return reply.result;
+}
+
+/** The task with its runtime resolved to a package name here, so a missing one fails fast, unforked. */
+export function pinRuntime(task: RunnerTask): RunnerTask {
+  return { ...task, runtime: resolveRuntime(task.runtime).packageName };
+}
+
+/** One request in one fresh runner child; resolves with its final reply, rejects with a BenchError. */
+export function forkRunner(request: RunnerRequest, opts: RunInChildOptions = {}): Promise<RunnerFinalReply> {
   const { onProgress, signal, timeoutMs } = opts;
   if (signal?.aborted) {
     return Promise.reject(new BenchError('CANCELLED', 'benchmark cancelled before it started'));
@@ -73,10 +90,10 @@ export function runInChildProcess(
       clearTimeout(timer);
       clearTimeout(graceTimer);
       signal?.removeEventListener('abort', onAbort);
-      if (reply?.type === 'result') {
-        resolve(reply.result);
-      } else if (reply?.type === 'error') {
+      if (reply?.type === 'error') {
         reject(new BenchError(isBenchErrorCode(reply.code) ? reply.code : 'RUN_FAILED', reply.message));
+      } else if (reply !== undefined && reply.type !== 'progress') {
+        resolve(reply);
       } else if (killedFor === 'timeout') {
         reject(new BenchError('TIMEOUT', `runner exceeded ${timeoutMs} ms and was killed${lastLines(tail)}`));
       } else if (killedFor === 'cancel') {
@@ -94,8 +111,7 @@ export function runInChildProcess(
       }
     });
 
-    const message: RunnerTaskMessage = { type: 'task', task };
-    child.send(message, (err) => {
+    child.send(request, (err) => {
       if (err) {
         spawnError ??= err;
       }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type InferenceSession } from 'onnxruntime-node';
+import { type InferenceSession, Tensor } from 'onnxruntime-node';
 import { buildInputFeeds, resolveDims } from './input-feeds.util.js';
 
 const tensorMeta = (name: string, type: string, shape: (number | string)[]): InferenceSession.ValueMetadata =>
@@ -16,7 +16,7 @@ const detection = [
 const scenario = (shapes: Record<string, number[]> = {}, seed = 1) => ({ seed, shapes, inputFiles: {} });
 
 await test('a dynamic dimension without --shape says which and how to give it', async () => {
-  await assert.rejects(buildInputFeeds(detection, scenario()), {
+  await assert.rejects(buildInputFeeds(detection, scenario(), Tensor), {
     code: 'INVALID_INPUT',
     message: "input 'x' has dynamic dimensions [?,3,?,?]; give its shape, e.g. --shape x=1x3x640x640",
   });
@@ -37,12 +37,16 @@ await test('shape errors name the input', () => {
 });
 
 await test('a shape or file for an unknown input is refused, listing the real ones', async () => {
-  await assert.rejects(buildInputFeeds(detection, scenario({ image: [1, 3, 64, 64] })), {
+  await assert.rejects(buildInputFeeds(detection, scenario({ image: [1, 3, 64, 64] }), Tensor), {
     code: 'INVALID_INPUT',
     message: "shape given for unknown input 'image'; the model's inputs are 'x'",
   });
   await assert.rejects(
-    buildInputFeeds(detection, { seed: 1, shapes: { x: [1, 3, 8, 8] }, inputFiles: { y: '/nope.npy' } }),
+    buildInputFeeds(
+      detection,
+      { seed: 1, shapes: { x: [1, 3, 8, 8] }, inputFiles: { y: '/nope.npy' } },
+      Tensor,
+    ),
     {
       code: 'INVALID_INPUT',
       message: /input file given for unknown input 'y'/,
@@ -58,9 +62,9 @@ await test('synthetic data: seeded, floats in [0,1), ints small and non-negative
     tensorMeta('mask', 'bool', [5]),
   ];
   const shapes = { x: [1, 3, 8, 8] };
-  const a = await buildInputFeeds(meta, scenario(shapes, 42));
-  const b = await buildInputFeeds(meta, scenario(shapes, 42));
-  const c = await buildInputFeeds(meta, scenario(shapes, 43));
+  const a = await buildInputFeeds(meta, scenario(shapes, 42), Tensor);
+  const b = await buildInputFeeds(meta, scenario(shapes, 42), Tensor);
+  const c = await buildInputFeeds(meta, scenario(shapes, 43), Tensor);
   assert.deepEqual(a.feeds.x!.data, b.feeds.x!.data);
   assert.notDeepEqual(a.feeds.x!.data, c.feeds.x!.data);
   const xs = a.feeds.x!.data as Float32Array;
@@ -79,7 +83,7 @@ await test('synthetic data: seeded, floats in [0,1), ints small and non-negative
 });
 
 await test('string inputs need a file', async () => {
-  await assert.rejects(buildInputFeeds([tensorMeta('text', 'string', [1])], scenario()), {
+  await assert.rejects(buildInputFeeds([tensorMeta('text', 'string', [1])], scenario(), Tensor), {
     code: 'INVALID_INPUT',
     message: /'text' has element type string.*give a file/,
   });

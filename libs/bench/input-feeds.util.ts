@@ -1,7 +1,9 @@
-import { type InferenceSession, Tensor } from 'onnxruntime-node';
+import { createHash } from 'node:crypto';
+import { type InferenceSession, type Tensor } from 'onnxruntime-node';
 import type { LoadedTensor } from '#onnx';
 import { BenchError, errorMessage } from './bench.exception.js';
 import { type BenchScenario, type MeasuredInput } from './bench.types.js';
+import { type OrtModule } from './ort-runtime.types.js';
 import { syntheticTensor } from './synthetic-tensor.util.js';
 
 /** Refuse inputs above this many elements before allocating (a typo like 1x3x6400x6400 would OOM). */
@@ -14,11 +16,17 @@ export interface InputFeeds {
 
 type Scenario = Pick<BenchScenario, 'seed' | 'shapes' | 'inputFiles'>;
 
+/** The `Tensor` class of the runtime the child loaded (each onnxruntime-node brings its own). */
+export type TensorClass = OrtModule['Tensor'];
+type LooseTensorClass = new (type: string, data: unknown, dims: readonly number[]) => Tensor;
+
 /** Builds the feeds once; the timed loop reuses this object so nothing is allocated per run. */
 export async function buildInputFeeds(
   metadata: readonly InferenceSession.ValueMetadata[],
   scenario: Scenario,
+  TensorCtor: TensorClass,
 ): Promise<InputFeeds> {
+  const makeTensor = TensorCtor as unknown as LooseTensorClass;
   checkNamesExist(metadata, scenario);
   const feeds: Record<string, Tensor> = {};
   const inputs: MeasuredInput[] = [];
@@ -35,11 +43,12 @@ export async function buildInputFeeds(
     if (file !== undefined) {
       const loaded = await loadFile(meta.name, file);
       checkFileMatches(meta.name, meta.type, declared, loaded, given);
-      feeds[meta.name] = fileTensor(meta.name, file, loaded);
+      feeds[meta.name] = fileTensor(makeTensor, meta.name, file, loaded);
       inputs.push({ name: meta.name, dims: [...loaded.dims], elemType: loaded.elemType, source: 'file' });
     } else {
       const dims = resolveDims(meta.name, declared, given);
-      feeds[meta.name] = syntheticTensor(meta.name, meta.type, dims, scenario.seed);
+      const synthetic = syntheticTensor(meta.name, meta.type, dims, scenario.seed);
+      feeds[meta.name] = new makeTensor(synthetic.type, synthetic.data, dims);
       inputs.push({ name: meta.name, dims, elemType: meta.type, source: 'synthetic' });
     }
   }
@@ -125,9 +134,9 @@ async function loadFile(name: string, path: string): Promise<LoadedTensor> {
   }
 }
 
-function fileTensor(name: string, path: string, loaded: LoadedTensor): Tensor {
+function fileTensor(makeTensor: LooseTensorClass, name: string, path: string, loaded: LoadedTensor): Tensor {
   try {
-    return new Tensor(loaded.elemType, loaded.data, loaded.dims);
+    return new makeTensor(loaded.elemType, loaded.data, loaded.dims);
   } catch (err) {
     throw new BenchError(
       'INVALID_INPUT',
@@ -172,4 +181,23 @@ function exampleDims(declared: (number | null)[]): number[] {
   // Batch 1; an NCHW image-looking input gets 640x640, anything else a small placeholder.
   const image = declared.length === 4 && (declared[1] === 1 || declared[1] === 3);
   return declared.map((d, i) => d ?? (i === 0 ? 1 : image ? 640 : 16));
+}
+
+/**
+ * sha256 over every feed (name, type, dims and raw bytes, in name order): equal digests mean the model
+ * saw bit-identical inputs, which is what makes a fidelity comparison across runtimes meaningful.
+ */
+export function feedsDigest(feeds: Record<string, Tensor>): string {
+  const hash = createHash('sha256');
+  for (const name of Object.keys(feeds).sort()) {
+    const t = feeds[name]!;
+    hash.update(`${name}\0${t.type}\0${t.dims.join('x')}\0`);
+    const data: unknown = t.data;
+    if (ArrayBuffer.isView(data)) {
+      hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    } else {
+      hash.update(JSON.stringify(data));
+    }
+  }
+  return hash.digest('hex');
 }

@@ -10,10 +10,13 @@ import {
   type ProfileSummary,
   type RunnerTask,
 } from './bench.types.js';
-import { buildInputFeeds } from './input-feeds.util.js';
 import { computeLatencyStats, quantileSorted } from './latency-stats.util.js';
 import { parseOrtProfile } from './ort-profile.parser.js';
-import { createSession, ortVersion, sessionOptions } from './ort-session.adapter.js';
+import { loadRuntime } from './ort-runtime.loader.js';
+import { type OrtModule } from './ort-runtime.types.js';
+import { createSession, sessionOptions } from './ort-session.adapter.js';
+import { fidelityAgainst } from './session-outputs.util.js';
+import { openTaskSession } from './task-session.util.js';
 
 const DEFAULT_WARMUP = 5;
 const DEFAULT_PROFILE_ITERATIONS = 10;
@@ -32,22 +35,18 @@ export async function measure(
   onProgress: ProgressFn = () => {},
 ): Promise<MeasurementResult> {
   const scenario = withDefaults(task.scenario);
-  const options = sessionOptions(task.ep, scenario);
+  // Imported here, not statically: the task decides which onnxruntime-node this process holds.
+  const runtime = await loadRuntime(task.runtime);
 
   onProgress({ phase: 'load', done: 0, total: 1 });
-  let t0 = process.hrtime.bigint();
-  const session = await createSession(task.modelPath, task.ep, options);
-  const loadMs = msSince(t0);
+  const opened = await openTaskSession(runtime, task, scenario);
+  const { session, feeds, loadMs } = opened;
   onProgress({ phase: 'load', done: 1, total: 1, lastMs: loadMs });
 
-  let result: Omit<MeasurementResult, 'peakRssBytes' | 'ops' | 'opTypes'>;
-  let feeds: Record<string, Tensor>;
+  let result: Omit<MeasurementResult, 'ops' | 'opTypes'>;
   try {
-    const built = await buildInputFeeds(session.inputMetadata, scenario);
-    feeds = built.feeds;
-
     onProgress({ phase: 'first-run', done: 0, total: 1 });
-    t0 = process.hrtime.bigint();
+    let t0 = process.hrtime.bigint();
     await run(session, feeds);
     const firstRunMs = msSince(t0);
     onProgress({ phase: 'first-run', done: 1, total: 1, lastMs: firstRunMs });
@@ -59,23 +58,33 @@ export async function measure(
     }
 
     const samplesMs = await timedLoop(session, feeds, scenario, onProgress);
+    // High-water mark read before the fidelity run (the reference file and both output sets are not the
+    // model's footprint) and before the profiled pass (nor are the profiler's event buffers). maxRSS
+    // never goes down, so reading it before release is the same as after.
+    const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+    const fidelity =
+      task.reference !== undefined
+        ? await fidelityAgainst(task.reference.outputsPath, session, feeds)
+        : undefined;
     result = {
-      ortVersion: ortVersion(),
+      ortVersion: runtime.version,
       ep: task.ep,
       loadMs,
       firstRunMs,
       samplesMs,
       latency: computeLatencyStats(samplesMs, scenario.seed),
-      inputs: built.inputs,
+      inputs: opened.inputs,
+      peakRssBytes,
+      ...(fidelity !== undefined && { fidelity }),
     };
   } finally {
     // Released before the profiled pass so the two sessions never share the peak RSS.
     await session.release();
   }
 
-  // High-water mark taken before the profiled pass: the profiler's event buffers are not the model's.
-  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
-  const profile = scenario.profile ? await profiledPass(task, scenario, feeds, onProgress) : undefined;
+  const profile = scenario.profile
+    ? await profiledPass(runtime.ort, task, scenario, feeds, onProgress)
+    : undefined;
   return {
     ...result,
     ops: profile?.summary.ops ?? [],
@@ -85,7 +94,6 @@ export async function measure(
       arenaInUsePeakBytes: profile.summary.arenaInUsePeakBytes,
     }),
     ...(profile !== undefined && { profiledRunMedianMs: profile.runMedianMs }),
-    peakRssBytes,
   };
 }
 
@@ -136,6 +144,7 @@ async function timedLoop(
 }
 
 async function profiledPass(
+  ort: OrtModule,
   task: RunnerTask,
   scenario: Required<ScenarioCore>,
   feeds: Record<string, Tensor>,
@@ -144,6 +153,7 @@ async function profiledPass(
   const dir = await mkdtemp(join(tmpdir(), 'mlfarm-profile-'));
   try {
     const session = await createSession(
+      ort,
       task.modelPath,
       task.ep,
       sessionOptions(task.ep, scenario, join(dir, 'ort')),
@@ -166,7 +176,9 @@ async function profiledPass(
     }
     const events = await readTrace(dir);
     return {
-      summary: parseOrtProfile(events, { skipRuns: 1 }),
+      // Older Node bindings (1.20) accept the profiling options but write no trace: no per-op rows then,
+      // which is a property of that runtime, not a failed measurement.
+      summary: events ? parseOrtProfile(events, { skipRuns: 1 }) : { ops: [], opTypes: [], runs: 0 },
       runMedianMs: quantileSorted(runsMs.sort(), 0.5),
     };
   } finally {
@@ -174,11 +186,11 @@ async function profiledPass(
   }
 }
 
-async function readTrace(dir: string): Promise<unknown[]> {
+async function readTrace(dir: string): Promise<unknown[] | undefined> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
   const file = files[0];
   if (file === undefined) {
-    throw new BenchError('RUN_FAILED', 'ONNX Runtime wrote no profile trace');
+    return undefined;
   }
   const parsed: unknown = JSON.parse(await readFile(join(dir, file), 'utf8'));
   if (!Array.isArray(parsed)) {

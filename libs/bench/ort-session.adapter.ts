@@ -1,7 +1,9 @@
 import { access } from 'node:fs/promises';
-import { InferenceSession, env, listSupportedBackends } from 'onnxruntime-node';
+import { readFile } from 'node:fs/promises';
+import { type InferenceSession, type Tensor } from 'onnxruntime-node';
 import { BenchError, errorMessage } from './bench.exception.js';
 import { type BenchScenario } from './bench.types.js';
+import { type OrtModule } from './ort-runtime.types.js';
 
 /** ORT's warnings-and-above only: its info logs would flood the runner's stderr tail. */
 const LOG_SEVERITY_ERROR = 3;
@@ -10,8 +12,9 @@ const LOG_SEVERITY_ERROR = 3;
 const MODEL_ERROR_PATTERN =
   /Load model|Protobuf parsing|INVALID_PROTOBUF|INVALID_GRAPH|NO_MODEL|ModelProto|opset|Unsupported model IR|No such file/i;
 
-export function ortVersion(): string {
-  return env.versions.node ?? env.versions.common;
+/** The version the loaded native binding reports. */
+export function ortVersion(ort: OrtModule): string {
+  return ort.env.versions.node ?? ort.env.versions.common;
 }
 
 export function sessionOptions(
@@ -44,6 +47,7 @@ export function sessionOptions(
  * we: a failure is either the model (MODEL_LOAD_FAILED) or the EP (EP_UNAVAILABLE), with ORT's message.
  */
 export async function createSession(
+  ort: OrtModule,
   modelPath: string,
   ep: string,
   options: InferenceSession.SessionOptions,
@@ -57,18 +61,9 @@ export async function createSession(
       { cause: err },
     );
   }
-  const backend = listSupportedBackends().find((b) => b.name === ep);
-  if (backend === undefined) {
-    const known = listSupportedBackends()
-      .map((b) => b.name)
-      .join(', ');
-    throw new BenchError(
-      'EP_UNAVAILABLE',
-      `execution provider '${ep}' is unknown to onnxruntime-node ${ortVersion()} (known: ${known})`,
-    );
-  }
+  checkBackendKnown(ort, ep);
   try {
-    return await InferenceSession.create(modelPath, options);
+    return await ort.InferenceSession.create(modelPath, options);
   } catch (err) {
     const message = errorMessage(err).trim();
     const isModelError = ep === 'cpu' || MODEL_ERROR_PATTERN.test(message);
@@ -81,4 +76,74 @@ export async function createSession(
       cause: err,
     });
   }
+}
+
+export function checkBackendKnown(ort: OrtModule, ep: string): void {
+  const backends = ort.listSupportedBackends();
+  if (!backends.some((b) => b.name === ep)) {
+    const known = backends.map((b) => b.name).join(', ');
+    throw new BenchError(
+      'EP_UNAVAILABLE',
+      `execution provider '${ep}' is unknown to onnxruntime-node ${ortVersion(ort)} (known: ${known})`,
+    );
+  }
+}
+
+/**
+ * The session's input metadata. onnxruntime-node before 1.21 has no `inputMetadata` (only names), so
+ * there the types and shapes come from the model file itself, read with '#onnx'; both describe the same
+ * graph inputs, so the seeded feeds come out bit-identical on every runtime. Call it before
+ * `createSession` when `needsModelFileMetadata` says so: the parse then peaks before the session's
+ * own load peak instead of adding to it in the child's peak RSS.
+ */
+export function needsModelFileMetadata(ort: OrtModule): boolean {
+  const proto = (ort.InferenceSession as unknown as { prototype?: object }).prototype;
+  return proto === undefined || !('inputMetadata' in proto);
+}
+
+export async function modelFileInputMetadata(modelPath: string): Promise<InferenceSession.ValueMetadata[]> {
+  const onnx = await import('#onnx');
+  const model = onnx.readOnnxModel(await readFile(modelPath));
+  const graph = model.graph;
+  const initializers = new Set((graph?.initializer ?? []).map((t) => t.name));
+  return (graph?.input ?? [])
+    .filter((v) => !initializers.has(v.name ?? ''))
+    .map((value): InferenceSession.ValueMetadata => {
+      const info = onnx.tensorInfo(value);
+      const isTensor = !['sequence', 'map', 'optional'].includes(info.elemType);
+      return isTensor
+        ? {
+            name: info.name,
+            isTensor: true,
+            type: info.elemType as Tensor.Type,
+            shape: info.dims.map((d) => d ?? -1),
+          }
+        : { name: info.name, isTensor: false };
+    });
+}
+
+export async function inputMetadataOf(
+  session: InferenceSession,
+  modelPath: string,
+  fromFile: readonly InferenceSession.ValueMetadata[] | undefined,
+): Promise<readonly InferenceSession.ValueMetadata[]> {
+  // Typed as always present, but undefined on the old releases `needsModelFileMetadata` detects.
+  const own = session.inputMetadata as readonly InferenceSession.ValueMetadata[] | undefined;
+  if (fromFile === undefined && own !== undefined) {
+    return own;
+  }
+  if (fromFile === undefined) {
+    try {
+      fromFile = await modelFileInputMetadata(modelPath);
+    } catch (err) {
+      throw new BenchError(
+        'MODEL_LOAD_FAILED',
+        `cannot read the inputs of ${modelPath} (this runtime does not report them): ${errorMessage(err)}`,
+        { cause: err },
+      );
+    }
+  }
+  // The session's names are authoritative (they exclude graph inputs that have an initializer).
+  const byName = new Map(fromFile.map((m) => [m.name, m]));
+  return session.inputNames.map((name) => byName.get(name) ?? { name, isTensor: false as const });
 }

@@ -1,15 +1,18 @@
-// Entry point of the runner child process (forked by runInChildProcess): one task, then exit.
+// Entry point of the runner child process (forked by child-runner.client): one request, then exit.
+// Nothing imported here loads onnxruntime-node: the request names the runtime, loaded dynamically.
 import { BenchError, errorMessage } from './bench.exception.js';
 import { type RunnerTask } from './bench.types.js';
+import { probeEps } from './ep-probe.service.js';
 import { measure } from './measure.service.js';
-import { type RunnerReply, type RunnerTaskMessage } from './runner-ipc.types.js';
+import { captureOutputs } from './reference-capture.service.js';
+import { type RunnerReply, type RunnerRequest } from './runner-ipc.types.js';
 
 function send(reply: RunnerReply, then?: () => void): void {
   process.send?.(reply, undefined, {}, () => then?.());
 }
 
-function crashForTest(task: RunnerTask): void {
-  const mode = task.scenario.__crashForTest;
+function crashForTest(task: RunnerTask | undefined): void {
+  const mode = task?.scenario.__crashForTest;
   if (mode === undefined) {
     return;
   }
@@ -27,11 +30,25 @@ function crashForTest(task: RunnerTask): void {
   }
 }
 
-async function handle(task: RunnerTask): Promise<void> {
+async function answer(request: RunnerRequest): Promise<RunnerReply> {
+  switch (request.type) {
+    case 'task':
+      return {
+        type: 'result',
+        result: await measure(request.task, (progress) => send({ type: 'progress', progress })),
+      };
+    case 'capture':
+      return { type: 'captured', capture: await captureOutputs(request.task, request.outPath) };
+    case 'probe':
+      return { type: 'probed', eps: await probeEps(request.runtime, request.eps) };
+  }
+}
+
+async function handle(request: RunnerRequest): Promise<void> {
   try {
-    const result = await measure(task, (progress) => send({ type: 'progress', progress }));
+    const reply = await answer(request);
     // Disconnecting in the send callback, not exiting, lets the IPC queue flush first.
-    send({ type: 'result', result }, () => process.disconnect());
+    send(reply, () => process.disconnect());
   } catch (err) {
     const reply: RunnerReply =
       err instanceof BenchError
@@ -51,9 +68,10 @@ if (process.send === undefined) {
 // so an orphan never keeps burning CPU; process.exit() keeps any exitCode set above.
 process.once('disconnect', () => setImmediate(() => process.exit()));
 
-process.once('message', (message: RunnerTaskMessage) => {
-  crashForTest(message.task);
-  if (message.task.scenario.__crashForTest !== 'hang') {
-    void handle(message.task);
+process.once('message', (request: RunnerRequest) => {
+  const task = request.type === 'probe' ? undefined : request.task;
+  crashForTest(task);
+  if (task?.scenario.__crashForTest !== 'hang') {
+    void handle(request);
   }
 });

@@ -1,6 +1,30 @@
-import { Tensor } from 'onnxruntime-node';
 import { BenchError } from './bench.exception.js';
 import { createPrng, hashString } from './prng.util.js';
+
+/**
+ * Plain data, not an ORT Tensor: the runner child wraps it with the Tensor class of whichever runtime it
+ * loaded, and the values depend only on (seed, input name, type, dims), never on the runtime version.
+ */
+export interface SyntheticTensor {
+  type: string;
+  data: SyntheticData;
+}
+
+type SyntheticData =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
+
+function tensor(type: string, data: SyntheticData): SyntheticTensor {
+  return { type, data };
+}
 
 /** Values drawn for integer inputs lie in [0, INT_RANGE). */
 const INT_RANGE = 10;
@@ -12,50 +36,51 @@ const INT_RANGE = 10;
  * because integer inputs are usually ids, indices or lengths, which must be valid for any vocabulary
  * or axis.
  */
-export function syntheticTensor(name: string, elemType: string, dims: number[], seed: number): Tensor {
+export function syntheticTensor(
+  name: string,
+  elemType: string,
+  dims: number[],
+  seed: number,
+): SyntheticTensor {
   const size = dims.reduce((a, b) => a * b, 1);
   const random = createPrng((seed ^ hashString(name)) >>> 0);
   const int = (): number => Math.floor(random() * INT_RANGE);
   switch (elemType) {
     case 'float32':
-      return new Tensor('float32', Float32Array.from({ length: size }, random), dims);
+      return tensor('float32', Float32Array.from({ length: size }, random));
     case 'float64':
-      return new Tensor('float64', Float64Array.from({ length: size }, random), dims);
+      return tensor('float64', Float64Array.from({ length: size }, random));
     case 'float16':
-      return new Tensor(
+      return tensor(
         'float16',
         Uint16Array.from({ length: size }, () => toFloat16Bits(random())),
-        dims,
       );
     case 'int8':
-      return new Tensor('int8', Int8Array.from({ length: size }, int), dims);
+      return tensor('int8', Int8Array.from({ length: size }, int));
     case 'uint8':
-      return new Tensor('uint8', Uint8Array.from({ length: size }, int), dims);
+      return tensor('uint8', Uint8Array.from({ length: size }, int));
     case 'int16':
-      return new Tensor('int16', Int16Array.from({ length: size }, int), dims);
+      return tensor('int16', Int16Array.from({ length: size }, int));
     case 'uint16':
-      return new Tensor('uint16', Uint16Array.from({ length: size }, int), dims);
+      return tensor('uint16', Uint16Array.from({ length: size }, int));
     case 'int32':
-      return new Tensor('int32', Int32Array.from({ length: size }, int), dims);
+      return tensor('int32', Int32Array.from({ length: size }, int));
     case 'uint32':
-      return new Tensor('uint32', Uint32Array.from({ length: size }, int), dims);
+      return tensor('uint32', Uint32Array.from({ length: size }, int));
     case 'int64':
-      return new Tensor(
+      return tensor(
         'int64',
         BigInt64Array.from({ length: size }, () => BigInt(int())),
-        dims,
       );
     case 'uint64':
-      return new Tensor(
+      return tensor(
         'uint64',
         BigUint64Array.from({ length: size }, () => BigInt(int())),
-        dims,
       );
     case 'bool':
-      return new Tensor(
+      return tensor(
         'bool',
         Uint8Array.from({ length: size }, () => (random() < 0.5 ? 0 : 1)),
-        dims,
       );
     default:
       throw new BenchError(

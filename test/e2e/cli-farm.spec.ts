@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { bundledModelPath } from '#common';
-import { type ResultEntry, type ResultJson } from '../../apps/cli/output/result-json.js';
+import { type ResultEntry, type ResultJson } from '#report';
 import {
   type CliResult,
   type CliService,
@@ -77,7 +77,9 @@ await test('a farm on one machine, driven through the mlfarm CLI', { timeout: 30
     pollUntil('both agents connected', async () => {
       const listed = await cli(['agents', '-c', coordinatorAddress]);
       const rows = listed.code === 0 ? tableRows(listed.stdout, 'agent') : [];
-      const connected = agents.every((a) => rows.some((r) => r.agent === a.id && r.name === a.name && r.connected === 'yes'));
+      const connected = agents.every((a) =>
+        rows.some((r) => r.agent === a.id && r.name === a.name && r.connected === 'yes'),
+      );
       return { value: connected ? rows : undefined, state: describeRun('mlfarm agents', listed) };
     });
 
@@ -89,9 +91,21 @@ await test('a farm on one machine, driven through the mlfarm CLI', { timeout: 30
   };
 
   /** A submit that must succeed; returns its run id and result JSON. */
-  const submit = async (jsonName: string, extra: string[] = []): Promise<{ runId: string; json: ResultJson; stdout: string }> => {
+  const submit = async (
+    jsonName: string,
+    extra: string[] = [],
+  ): Promise<{ runId: string; json: ResultJson; stdout: string }> => {
     const jsonPath = join(tmp, jsonName);
-    const result = await cli(['submit', DET, ...SCENARIO, '-c', coordinatorAddress, '--json', jsonPath, ...extra]);
+    const result = await cli([
+      'submit',
+      DET,
+      ...SCENARIO,
+      '-c',
+      coordinatorAddress,
+      '--json',
+      jsonPath,
+      ...extra,
+    ]);
     assert.equal(result.code, 0, describeRun(`mlfarm submit ${extra.join(' ')}`, result));
     const runId = result.stdout.split('\n')[0]!.trim();
     assert.match(runId, /^\S+$/, 'submit prints the run id first');
@@ -110,7 +124,19 @@ await test('a farm on one machine, driven through the mlfarm CLI', { timeout: 30
     const started = await Promise.all(
       agents.map((a) =>
         startCliService(
-          ['agent', '-c', coordinatorAddress, '--name', a.name, '--label', `tier=${a.tier}`, '--threads', String(a.threads), '--state-dir', join(tmp, a.name)],
+          [
+            'agent',
+            '-c',
+            coordinatorAddress,
+            '--name',
+            a.name,
+            '--label',
+            `tier=${a.tier}`,
+            '--threads',
+            String(a.threads),
+            '--state-dir',
+            join(tmp, a.name),
+          ],
           { cwd: tmp, readyPattern: AGENT_READY },
         ),
       ),
@@ -145,7 +171,9 @@ await test('a farm on one machine, driven through the mlfarm CLI', { timeout: 30
       assert.deepEqual(result.agent.labels, { tier: a.tier });
       assert.equal(result.agent.intraOpThreads, a.threads, `${a.name} ran with its default thread count`);
       assertResultContract(result, { model: DET_NAME, sizeBytes: modelSize, samples: 5 });
-      assert.deepEqual(result.inputs, [{ name: 'x', dims: [1, 3, 96, 96], elemType: 'float32', source: 'synthetic' }]);
+      assert.deepEqual(result.inputs, [
+        { name: 'x', dims: [1, 3, 96, 96], elemType: 'float32', source: 'synthetic' },
+      ]);
     }
   });
 
@@ -172,16 +200,34 @@ await test('a farm on one machine, driven through the mlfarm CLI', { timeout: 30
     const shape = ['--shape', 'x=1x3x96x96'];
 
     const cases: { name: string; args: string[]; mentions: RegExp }[] = [
-      { name: 'a text file named .onnx', args: [notOnnx, ...shape], mentions: /notes\.onnx.*not an ONNX model/i },
-      { name: 'a model truncated to 60 %', args: [truncated, ...shape], mentions: /det-truncated\.onnx.*truncated/i },
+      {
+        name: 'a text file named .onnx',
+        args: [notOnnx, ...shape],
+        mentions: /notes\.onnx.*not an ONNX model/i,
+      },
+      {
+        name: 'a model truncated to 60 %',
+        args: [truncated, ...shape],
+        mentions: /det-truncated\.onnx.*truncated/i,
+      },
       { name: 'a dynamic input without --shape', args: [DET], mentions: /'x'.*dynamic.*--shape/ },
-      { name: '--ep webgpu, which no agent has', args: [DET, ...shape, '--ep', 'webgpu'], mentions: /webgpu/i },
-      { name: '--label gpu=h200, which no agent has', args: [DET, ...shape, '--label', 'gpu=h200'], mentions: /gpu=h200/ },
+      {
+        name: '--ep webgpu, which no agent has',
+        args: [DET, ...shape, '--ep', 'webgpu'],
+        mentions: /webgpu/i,
+      },
+      {
+        name: '--label gpu=h200, which no agent has',
+        args: [DET, ...shape, '--label', 'gpu=h200'],
+        mentions: /gpu=h200/,
+      },
       { name: 'a missing file', args: [missing, ...shape], mentions: /missing\.onnx.*no such file/i },
     ];
     // Independent refusals: run them side by side, then check each.
     const running = cases.map((c) => cli(['submit', ...c.args, ...base]));
-    running.forEach((p) => p.catch(() => undefined));
+    for (const p of running) {
+      void p.catch(() => undefined);
+    }
     for (const [i, c] of cases.entries()) {
       await tt.test(c.name, async () => {
         assertUsageError(await running[i]!, c.mentions, `mlfarm submit with ${c.name}`);
@@ -191,7 +237,10 @@ await test('a farm on one machine, driven through the mlfarm CLI', { timeout: 30
     await tt.test('mlfarm runs lists exactly the earlier successful runs', async () => {
       const runs = await listRuns();
       assert.deepEqual([...runs.keys()].sort(), [...goodRuns].sort());
-      assert.ok([...runs.values()].every((s) => s === 'succeeded'), JSON.stringify([...runs]));
+      assert.ok(
+        [...runs.values()].every((s) => s === 'succeeded'),
+        JSON.stringify([...runs]),
+      );
     });
 
     await tt.test('a good submit still succeeds afterwards', async () => {
@@ -205,43 +254,52 @@ await test('a farm on one machine, driven through the mlfarm CLI', { timeout: 30
   });
 
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-    await t.test(`coordinator stopped with ${signal} and restarted loses nothing; agents come back`, async () => {
-      assert.ok(coordinator && firstRun, 'the farm is up and a first run exists');
-      const runsBefore = await listRuns();
-      assert.deepEqual([...runsBefore.keys()].sort(), [...goodRuns].sort());
+    await t.test(
+      `coordinator stopped with ${signal} and restarted loses nothing; agents come back`,
+      async (tt) => {
+        assert.ok(coordinator && firstRun, 'the farm is up and a first run exists');
+        const runsBefore = new Map(goodRuns.map((id) => [id, 'succeeded']));
 
-      const code = await coordinator.stop(signal);
-      services.delete(coordinator);
-      if (signal === 'SIGTERM') {
-        assert.equal(code, 0, `a coordinator stopped by SIGTERM exits 0\nstderr:\n${coordinator.stderrSoFar()}`);
-      }
-      coordinator = await startCoordinator();
+        const stopping = Date.now();
+        const code = await coordinator.stop(signal);
+        tt.diagnostic(
+          `coordinator ended by ${signal} in ${Date.now() - stopping} ms (exit code ${String(code)})`,
+        );
+        services.delete(coordinator);
+        if (signal === 'SIGTERM') {
+          assert.equal(
+            code,
+            0,
+            `a coordinator stopped by SIGTERM exits 0\nstderr:\n${coordinator.stderrSoFar()}`,
+          );
+        }
+        coordinator = await startCoordinator();
 
-      assert.deepEqual(await listRuns(), runsBefore, 'every run and its state survived the restart');
-      const again = join(tmp, `result-after-${signal}.json`);
-      const result = await cli(['result', firstRun.runId, '-c', coordinatorAddress, '--json', again]);
-      assert.equal(result.code, 0, describeRun('mlfarm result', result));
-      const reread = await readResultJson(again);
-      assert.equal(reread.run.id, firstRun.runId);
-      assert.equal(reread.run.state, 'succeeded');
-      const before = [...firstRun.json.results].sort(byTaskId);
-      const after = [...reread.results].sort(byTaskId);
-      assert.deepEqual(
-        after.map((r) => [r.taskId, r.agent.id, r.samplesMs]),
-        before.map((r) => [r.taskId, r.agent.id, r.samplesMs]),
-        'same tasks, agents and samples',
-      );
-      assert.deepEqual(
-        after.map(({ agent: _agent, ...rest }) => rest),
-        before.map(({ agent: _agent, ...rest }) => rest),
-        'the stored results are unchanged',
-      );
+        assert.deepEqual(await listRuns(), runsBefore, 'every run and its state survived the restart');
+        const again = join(tmp, `result-after-${signal}.json`);
+        const result = await cli(['result', firstRun.runId, '-c', coordinatorAddress, '--json', again]);
+        assert.equal(result.code, 0, describeRun('mlfarm result', result));
+        const reread = await readResultJson(again);
+        assert.equal(reread.run.id, firstRun.runId);
+        assert.equal(reread.run.state, 'succeeded');
+        const before = [...firstRun.json.results].sort(byTaskId);
+        const after = [...reread.results].sort(byTaskId);
+        assert.deepEqual(
+          after.map((r) => [r.taskId, r.agent.id, r.samplesMs]),
+          before.map((r) => [r.taskId, r.agent.id, r.samplesMs]),
+          'same tasks, agents and samples',
+        );
+        assert.deepEqual(
+          after.map(({ agent: _agent, ...rest }) => rest),
+          before.map(({ agent: _agent, ...rest }) => rest),
+          'the stored results are unchanged',
+        );
 
-      await bothAgentsConnected();
-      const { runId, json } = await submit(`after-${signal}.json`);
-      goodRuns.push(runId);
-      assert.deepEqual(json.results.map((r) => r.agent.name).sort(), ['a-big', 'a-small']);
-      assert.deepEqual([...(await listRuns()).keys()].sort(), [...goodRuns].sort());
-    });
+        await bothAgentsConnected();
+        const { runId, json } = await submit(`after-${signal}.json`);
+        goodRuns.push(runId);
+        assert.deepEqual(json.results.map((r) => r.agent.name).sort(), ['a-big', 'a-small']);
+      },
+    );
   }
 });

@@ -120,7 +120,7 @@ await test('bad input is refused with a clear status and stores nothing', async 
   const webgpu = await grpcError(
     farm.submit({
       models: ref,
-      target: { labels: [], executionProviders: ['webgpu'], agents: [], anyOneAgent: false },
+      target: { labels: [], executionProviders: ['webgpu'], agents: [], anyOneAgent: false, runtimes: [] },
     }),
   );
   assert.equal(webgpu.code, status.FAILED_PRECONDITION);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { type Socket, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ResultEntry } from '../../apps/cli/output/result-json.js';
+import { type ResultEntry } from '#report';
 
 /**
  * Runs the `mlfarm` CLI as real processes (the same bin/mlfarm.js a user runs), for end-to-end tests.
@@ -71,8 +71,8 @@ function spawnCli(args: string[], options: CliOptions): ChildProcess {
   });
   live.add(child);
   child.once('exit', () => live.delete(child));
-  child.stdout!.setEncoding('utf8');
-  child.stderr!.setEncoding('utf8');
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
   return child;
 }
 
@@ -91,7 +91,11 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     child.stderr!.on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`mlfarm ${args.join(' ')} did not end within ${timeoutMs} ms\nstdout: ${tail(stdout)}\nstderr: ${tail(stderr)}`));
+      reject(
+        new Error(
+          `mlfarm ${args.join(' ')} did not end within ${timeoutMs} ms\nstdout: ${tail(stdout)}\nstderr: ${tail(stderr)}`,
+        ),
+      );
     }, timeoutMs);
     child.once('error', (error) => {
       clearTimeout(timer);
@@ -138,8 +142,21 @@ export function startCliService(args: string[], options: ServiceOptions): Promis
       child.once('exit', (code, signal) => resolve({ code, signal }));
     }
   });
+  // Once ready, a service does not by itself keep the test process alive: a test that fails before its
+  // cleanup ran still ends, and the 'exit' hook above kills the service. stop() holds the loop again.
+  const hold = (held: boolean): void => {
+    // The pipes are net.Sockets at run time; Readable is only their declared type.
+    for (const handle of [child, child.stdout as Socket | null, child.stderr as Socket | null]) {
+      if (held) {
+        handle?.ref();
+      } else {
+        handle?.unref();
+      }
+    }
+  };
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000): Promise<number | null> => {
     if (child.exitCode === null && child.signalCode === null) {
+      hold(true);
       child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       try {
@@ -166,6 +183,7 @@ export function startCliService(args: string[], options: ServiceOptions): Promis
         child.kill('SIGKILL');
         reject(error);
       } else {
+        hold(false);
         resolve({ proc: child, ready: ready!, stdoutSoFar: () => stdout, stderrSoFar: () => stderr, stop });
       }
     };
@@ -175,7 +193,10 @@ export function startCliService(args: string[], options: ServiceOptions): Promis
         finish(null, match);
       }
     };
-    const timer = setTimeout(() => finish(describe(`was not ready (${String(options.readyPattern)}) within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(describe(`was not ready (${String(options.readyPattern)}) within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     child.stdout!.on('data', check);
     child.once('error', (error) => finish(describe(`could not start: ${error.message}`)));
     void exited.then(({ code, signal }) =>
@@ -231,7 +252,8 @@ export function tableRows(stdout: string, firstHeader: string): Record<string, s
   for (const m of dashes.matchAll(/-+/g)) {
     starts.push(m.index);
   }
-  const cells = (line: string): string[] => starts.map((s, i) => line.slice(s, starts[i + 1] ?? line.length).trim());
+  const cells = (line: string): string[] =>
+    starts.map((s, i) => line.slice(s, starts[i + 1] ?? line.length).trim());
   const headers = cells(lines[headerAt]!);
   const rows: Record<string, string>[] = [];
   for (const line of lines.slice(headerAt + 2)) {
@@ -275,7 +297,10 @@ function quantile(sorted: number[], q: number): number {
 }
 
 function close(actual: number, expected: number, name: string): void {
-  assert.ok(Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)), `${name}: ${actual} != ${expected}`);
+  assert.ok(
+    Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)),
+    `${name}: ${actual} != ${expected}`,
+  );
 }
 
 /**
@@ -313,7 +338,9 @@ export function assertResultContract(
   assert.ok(finite(r.peakRssBytes, `${at}: peakRssBytes`) > 0, `${at}: peakRssBytes > 0`);
 
   assert.equal(r.samplesMs.length, expected.samples, `${at}: samplesMs length`);
-  r.samplesMs.forEach((s, i) => assert.ok(finite(s, `${at}: samplesMs[${i}]`) > 0, `${at}: samplesMs[${i}] > 0`));
+  r.samplesMs.forEach((s, i) =>
+    assert.ok(finite(s, `${at}: samplesMs[${i}]`) > 0, `${at}: samplesMs[${i}] > 0`),
+  );
   const l = r.latencyMs;
   for (const key of ['median', 'p90', 'p99', 'mean', 'stddev', 'min', 'max'] as const) {
     assert.ok(finite(l[key], `${at}: latencyMs.${key}`) >= 0, `${at}: latencyMs.${key} >= 0`);
@@ -322,7 +349,10 @@ export function assertResultContract(
   const [lo, hi] = l.ci95;
   finite(lo, `${at}: ci95[0]`);
   finite(hi, `${at}: ci95[1]`);
-  assert.ok(l.min <= l.median && l.median <= l.max, `${at}: min <= median <= max (${l.min}, ${l.median}, ${l.max})`);
+  assert.ok(
+    l.min <= l.median && l.median <= l.max,
+    `${at}: min <= median <= max (${l.min}, ${l.median}, ${l.max})`,
+  );
   assert.ok(lo <= l.median && l.median <= hi, `${at}: ci95 brackets the median (${lo}, ${l.median}, ${hi})`);
   assert.ok(l.median <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.max, `${at}: median <= p90 <= p99 <= max`);
   assert.ok(l.min <= l.mean && l.mean <= l.max, `${at}: min <= mean <= max`);
@@ -331,14 +361,21 @@ export function assertResultContract(
   close(l.min, sorted[0]!, `${at}: latencyMs.min is the smallest sample`);
   close(l.max, sorted[sorted.length - 1]!, `${at}: latencyMs.max is the largest sample`);
   close(l.median, quantile(sorted, 0.5), `${at}: latencyMs.median is the samples' median`);
-  close(l.mean, sorted.reduce((a, b) => a + b, 0) / sorted.length, `${at}: latencyMs.mean is the samples' mean`);
+  close(
+    l.mean,
+    sorted.reduce((a, b) => a + b, 0) / sorted.length,
+    `${at}: latencyMs.mean is the samples' mean`,
+  );
 
   assert.ok(r.inputs.length > 0, `${at}: inputs listed`);
   for (const input of r.inputs) {
     nonEmptyString(input.name, `${at}: inputs[].name`);
     nonEmptyString(input.elemType, `${at}: inputs[].elemType`);
     assert.ok(['synthetic', 'file'].includes(input.source), `${at}: inputs[].source ${input.source}`);
-    assert.ok(input.dims.every((d) => Number.isInteger(d) && d > 0), `${at}: inputs[].dims concrete: ${JSON.stringify(input.dims)}`);
+    assert.ok(
+      input.dims.every((d) => Number.isInteger(d) && d > 0),
+      `${at}: inputs[].dims concrete: ${JSON.stringify(input.dims)}`,
+    );
   }
 
   assert.ok(r.ops.length > 0, `${at}: ops listed (profiled pass)`);
@@ -347,7 +384,10 @@ export function assertResultContract(
     nonEmptyString(op.node, `${at}: ops[].node`);
     nonEmptyString(op.opType, `${at}: ops[${op.node}].opType`);
     nonEmptyString(op.provider, `${at}: ops[${op.node}].provider`);
-    assert.ok(finite(op.medianMs, `${at}: ops[${op.node}].medianMs`) >= 0, `${at}: ops[${op.node}].medianMs >= 0`);
+    assert.ok(
+      finite(op.medianMs, `${at}: ops[${op.node}].medianMs`) >= 0,
+      `${at}: ops[${op.node}].medianMs >= 0`,
+    );
     const share = finite(op.share, `${at}: ops[${op.node}].share`);
     assert.ok(share >= 0 && share <= 1, `${at}: ops[${op.node}].share in [0, 1]`);
     opShare += share;
@@ -360,7 +400,10 @@ export function assertResultContract(
   for (const t of r.opTypes) {
     nonEmptyString(t.opType, `${at}: opTypes[].opType`);
     assert.ok(Number.isInteger(t.count) && t.count >= 1, `${at}: opTypes[${t.opType}].count`);
-    assert.ok(finite(t.totalMs, `${at}: opTypes[${t.opType}].totalMs`) >= 0, `${at}: opTypes[${t.opType}].totalMs >= 0`);
+    assert.ok(
+      finite(t.totalMs, `${at}: opTypes[${t.opType}].totalMs`) >= 0,
+      `${at}: opTypes[${t.opType}].totalMs >= 0`,
+    );
     typeShare += finite(t.share, `${at}: opTypes[${t.opType}].share`);
     typeCount += t.count;
   }

@@ -115,13 +115,19 @@ export class TestFarm {
     return uploadBytes(this.client, bytes, name, kind);
   }
 
-  submit(request: Partial<SubmitRunRequest> & { models: SubmitRunRequest['models'] }) {
+  submit(
+    request: Partial<Omit<SubmitRunRequest, 'target'>> & {
+      models: SubmitRunRequest['models'];
+      target?: Partial<Target>;
+    },
+  ) {
     return lastValueFrom(
       this.client.coordinator.submitRun({
         name: '',
         target: { ...EMPTY_TARGET, ...request.target },
         scenario: { ...FAST_SCENARIO, ...request.scenario },
         models: request.models,
+        recipes: request.recipes ?? [],
       }),
     );
   }
@@ -141,7 +147,13 @@ export class TestFarm {
   }
 }
 
-export const EMPTY_TARGET: Target = { labels: [], executionProviders: [], agents: [], anyOneAgent: false };
+export const EMPTY_TARGET: Target = {
+  labels: [],
+  executionProviders: [],
+  agents: [],
+  anyOneAgent: false,
+  runtimes: [],
+};
 
 /** Small enough to finish in about a second on the detection model, large enough to be a real measurement. */
 export const FAST_SCENARIO: Scenario = {

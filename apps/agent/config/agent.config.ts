@@ -16,6 +16,9 @@ export interface AgentConfig {
   /** First and largest wait between reconnect attempts. */
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  /** Serve this agent's own /metrics here; undefined = off (the embedded `bench` agent). */
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 export const AGENT_CONFIG = Symbol('AGENT_CONFIG');
@@ -68,6 +71,10 @@ export function loadAgentConfig(
       (env.MLFARM_AGENT_EPS ? env.MLFARM_AGENT_EPS.split(',').map((s) => s.trim()) : []),
     reconnectMinMs: overrides.reconnectMinMs ?? 250,
     reconnectMaxMs: overrides.reconnectMaxMs ?? 15_000,
+    metricsPort:
+      overrides.metricsPort ??
+      (env.MLFARM_AGENT_METRICS_PORT ? int('MLFARM_AGENT_METRICS_PORT', 0, 0) : undefined),
+    metricsHost: overrides.metricsHost ?? env.MLFARM_AGENT_METRICS_HOST,
   };
   if (problems.length > 0) {
     throw new AgentConfigError(`invalid agent configuration:\n  - ${problems.join('\n  - ')}`);

@@ -1,7 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Subject, concat, of } from 'rxjs';
 import type { Subscription } from 'rxjs';
-import type { AgentHello, ConnectRequest, ConnectResponse, ExecutionProvider, GrpcClient } from '#contracts';
+import type {
+  AgentHello,
+  ConnectRequest,
+  ConnectResponse,
+  ExecutionProvider,
+  GrpcClient,
+  Runtime,
+} from '#contracts';
 import { errorMessage } from '#common';
 import { AGENT_CONFIG, type AgentConfig } from '../config/agent.config.js';
 import { FingerprintService } from '../probe/fingerprint.service.js';
@@ -31,7 +38,7 @@ export class CoordinatorLinkService {
   private failures = 0;
   private stopped = false;
   private handlers?: LinkHandlers;
-  private identity?: { agentId: string; executionProviders: ExecutionProvider[] };
+  private identity?: { agentId: string; executionProviders: ExecutionProvider[]; runtimes: Runtime[] };
   connected = false;
 
   constructor(
@@ -40,8 +47,13 @@ export class CoordinatorLinkService {
     private readonly fingerprint: FingerprintService,
   ) {}
 
-  start(agentId: string, executionProviders: ExecutionProvider[], handlers: LinkHandlers): void {
-    this.identity = { agentId, executionProviders };
+  start(
+    agentId: string,
+    executionProviders: ExecutionProvider[],
+    runtimes: Runtime[],
+    handlers: LinkHandlers,
+  ): void {
+    this.identity = { agentId, executionProviders, runtimes };
     this.handlers = handlers;
     this.connect();
   }
@@ -72,8 +84,13 @@ export class CoordinatorLinkService {
       agentId: this.identity.agentId,
       name: this.config.name || this.identity.agentId,
       labels: this.config.labels,
-      fingerprint: this.fingerprint.collect(this.config.intraOpThreads, this.config.interOpThreads),
+      fingerprint: this.fingerprint.collect(
+        this.config.intraOpThreads,
+        this.config.interOpThreads,
+        this.identity.runtimes.find((r) => r.isDefault)?.version ?? '',
+      ),
       executionProviders: this.identity.executionProviders,
+      runtimes: this.identity.runtimes,
       runningTaskIds: this.handlers.runningTaskIds(),
     };
     const outgoing = new Subject<ConnectRequest>();

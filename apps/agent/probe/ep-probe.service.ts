@@ -1,31 +1,35 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Injectable, Logger } from '@nestjs/common';
-import type { ExecutionProvider } from '#contracts';
+import type { ExecutionProvider, Runtime } from '#contracts';
+import { listRuntimes, probeRuntimeEps } from '#bench';
+import { errorMessage } from '#common';
 
-const PROBE_TIMEOUT_MS = 60_000;
-
-/** Which execution providers really create and run a session here, with ONNX Runtime's reason when not. */
+/**
+ * Which ONNX Runtime builds this agent holds and, for each, which execution providers really create and run
+ * a session here (ONNX Runtime's reason when not). Each runtime is probed in its own child process: two
+ * builds cannot share one, and a broken driver must crash the probe, not the agent.
+ */
 @Injectable()
 export class EpProbeService {
   private readonly logger = new Logger(EpProbeService.name);
 
-  probe(eps: string[]): Promise<ExecutionProvider[]> {
-    const script = fileURLToPath(new URL('./ep-probe-child.js', import.meta.url));
-    return new Promise((resolve) => {
-      execFile(process.execPath, [script, ...eps], { timeout: PROBE_TIMEOUT_MS }, (error, stdout, stderr) => {
-        if (error) {
-          const reason = `probe process failed: ${(stderr || error.message).trim().split('\n').pop() ?? ''}`;
-          this.logger.error(reason);
-          // The CPU is always there; without a probe no other EP is claimed.
-          resolve([
-            { name: 'cpu', available: true, reason: '' },
-            ...eps.filter((e) => e !== 'cpu').map((name) => ({ name, available: false, reason })),
-          ]);
-          return;
-        }
-        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as ExecutionProvider[]);
+  async probe(eps: string[]): Promise<{ runtimes: Runtime[]; executionProviders: ExecutionProvider[] }> {
+    const runtimes: Runtime[] = [];
+    for (const info of listRuntimes()) {
+      const executionProviders = await probeRuntimeEps(info, eps).catch(
+        (error: unknown): ExecutionProvider[] => {
+          const reason = `probe failed: ${errorMessage(error)}`;
+          this.logger.error(`ONNX Runtime ${info.version}: ${reason}`);
+          return eps.map((name) => ({ name, available: false, reason }));
+        },
+      );
+      runtimes.push({
+        version: info.version,
+        packageName: info.packageName,
+        isDefault: info.isDefault,
+        executionProviders,
       });
-    });
+    }
+    const fallback = runtimes.find((r) => r.isDefault) ?? runtimes.at(-1);
+    return { runtimes, executionProviders: fallback?.executionProviders ?? [] };
   }
 }

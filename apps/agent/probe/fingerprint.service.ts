@@ -2,13 +2,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { arch, cpus, hostname, platform, release, totalmem } from 'node:os';
 import { Injectable } from '@nestjs/common';
-import * as ort from 'onnxruntime-node';
 import type { Fingerprint } from '#contracts';
 
 /** The identity that makes two results comparable. GPU names come from the NVIDIA driver when present. */
 @Injectable()
 export class FingerprintService {
-  collect(intraOpThreads: number, interOpThreads: number): Fingerprint {
+  /** `ortVersion` is the runtime a result was measured with; one agent may hold several. */
+  collect(intraOpThreads: number, interOpThreads: number, ortVersion: string): Fingerprint {
     const cpuList = cpus();
     return {
       cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
@@ -18,7 +18,7 @@ export class FingerprintService {
       osRelease: release(),
       arch: arch(),
       nodeVersion: process.version,
-      ortVersion: ort.env.versions.node ?? ort.env.versions.common,
+      ortVersion,
       intraOpThreads,
       interOpThreads,
       gpu: nvidiaGpus(),

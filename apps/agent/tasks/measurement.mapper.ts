@@ -1,5 +1,5 @@
 import { type Assignment, GraphOptimizationLevel, type Measurement, type Scenario } from '#contracts';
-import type { BenchScenario, MeasurementResult } from '#bench';
+import { type BenchScenario, type MeasurementResult, SNR_CAP_DB } from '#bench';
 import type { AgentConfig } from '../config/agent.config.js';
 
 const LEVELS: Record<GraphOptimizationLevel, BenchScenario['graphOptimizationLevel']> = {
@@ -34,7 +34,11 @@ export function toBenchScenario(
   };
 }
 
-export function toMeasurement(result: MeasurementResult): Measurement {
+function finite(value: number | null | undefined): number {
+  return value === null || value === undefined || !Number.isFinite(value) ? SNR_CAP_DB : value;
+}
+
+export function toMeasurement(result: MeasurementResult, referenceLabel = ''): Measurement {
   const l = result.latency;
   return {
     ortVersion: result.ortVersion,
@@ -66,9 +70,28 @@ export function toMeasurement(result: MeasurementResult): Measurement {
       elemType: i.elemType,
       source: i.source,
     })),
+    fidelity: result.fidelity
+      ? {
+          cosine: result.fidelity.cosine,
+          snrDb: finite(result.fidelity.snrDb),
+          psnrDb: finite(result.fidelity.psnrDb),
+          maxAbsError: result.fidelity.maxAbsError,
+          top1Agreement: result.fidelity.top1Agreement,
+          top5Agreement: result.fidelity.top5Agreement,
+          outputs: result.fidelity.outputs.map((o) => ({
+            name: o.name,
+            cosine: o.cosine,
+            snrDb: finite(o.snrDb),
+            maxAbsError: o.maxAbsError,
+            top1Agreement: o.top1Agreement,
+            mismatch: o.mismatch ?? '',
+          })),
+          reference: referenceLabel,
+        }
+      : undefined,
   };
 }
 
 export function describeAssignment(a: Assignment): string {
-  return `${a.taskId} (attempt ${a.attempt}) ${a.modelName} on ${a.ep}`;
+  return `${a.taskId} (attempt ${a.attempt}) ${a.modelName} on ${a.ep}${a.runtime ? ` with ONNX Runtime ${a.runtime}` : ''}`;
 }

@@ -1,10 +1,14 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Assignment, Fingerprint, GrpcClient } from '#contracts';
-import { BenchError, runInChildProcess } from '#bench';
+import type { Assignment, GrpcClient } from '#contracts';
+import { BenchError, type RunnerTask, captureReferenceOutputs, runInChildProcess } from '#bench';
 import { errorMessage } from '#common';
 import { ModelCacheService } from '../cache/model-cache.service.js';
 import { AGENT_CONFIG, type AgentConfig } from '../config/agent.config.js';
 import { CoordinatorLinkService } from '../link/coordinator-link.service.js';
+import { AgentMetricsService } from '../metrics/agent-metrics.service.js';
 import { GRPC_CLIENT } from '../link/grpc-client.token.js';
 import { FingerprintService } from '../probe/fingerprint.service.js';
 import { describeAssignment, toBenchScenario, toMeasurement } from './measurement.mapper.js';
@@ -31,6 +35,7 @@ export class TaskExecutorService {
     private readonly cache: ModelCacheService,
     private readonly link: CoordinatorLinkService,
     private readonly fingerprint: FingerprintService,
+    private readonly metrics: AgentMetricsService,
   ) {}
 
   setAgentId(agentId: string): void {
@@ -94,15 +99,15 @@ export class TaskExecutorService {
       return;
     }
     let modelPath: string;
+    let referencePath: string | undefined;
     const inputFiles: Record<string, string> = {};
     try {
-      modelPath = await this.cache.get(assignment.modelSha256, () =>
-        this.client.gateway.fetchModel({ sha256: assignment.modelSha256 }),
-      );
+      modelPath = await this.fetch(assignment.modelSha256);
       for (const file of scenario.inputFiles) {
-        inputFiles[file.input] = await this.cache.get(file.artifactSha256, () =>
-          this.client.gateway.fetchModel({ sha256: file.artifactSha256 }),
-        );
+        inputFiles[file.input] = await this.fetch(file.artifactSha256);
+      }
+      if (assignment.reference) {
+        referencePath = await this.fetch(assignment.reference.modelSha256);
       }
     } catch (error) {
       this.fail(assignment, 'FETCH_FAILED', errorMessage(error));
@@ -111,16 +116,35 @@ export class TaskExecutorService {
     if (abort.signal.aborted) {
       return;
     }
-    const task = {
+    const benchScenario = toBenchScenario(scenario, this.config, inputFiles);
+    const task: RunnerTask = {
       modelPath,
       ep: assignment.ep,
-      scenario: toBenchScenario(scenario, this.config, inputFiles),
+      scenario: benchScenario,
+      runtime: assignment.runtime || undefined,
     };
+    const scratch = await mkdtemp(join(tmpdir(), 'mlfarm-task-'));
     try {
+      if (referencePath && assignment.reference) {
+        // The reference runs in its own child first, on the same EP and the same inputs, so the measured
+        // child's memory and timings never include it.
+        const outputsPath = join(scratch, 'reference-outputs.bin');
+        await captureReferenceOutputs(
+          {
+            modelPath: referencePath,
+            ep: assignment.ep,
+            scenario: benchScenario,
+            runtime: assignment.reference.runtime || undefined,
+          },
+          outputsPath,
+        );
+        task.reference = { outputsPath };
+      }
       const result = await runInChildProcess(task, {
         signal: abort.signal,
         timeoutMs: scenario.timeoutMs || undefined,
-        onProgress: (p) =>
+        onProgress: (p) => {
+          this.metrics.progress(assignment, this.config.name || this.agentId, p);
           this.link.send({
             progress: {
               taskId: assignment.taskId,
@@ -129,17 +153,23 @@ export class TaskExecutorService {
               total: p.total,
               lastMs: p.lastMs ?? 0,
             },
-          }),
+          });
+        },
       });
       this.link.sendReliably(key(assignment), {
         result: {
           taskId: assignment.taskId,
           attempt: assignment.attempt,
           agentId: this.agentId,
-          fingerprint: this.fingerprintFor(task.scenario.intraOpThreads, task.scenario.interOpThreads),
-          measurement: toMeasurement(result),
+          fingerprint: this.fingerprint.collect(
+            benchScenario.intraOpThreads ?? 0,
+            benchScenario.interOpThreads ?? 0,
+            result.ortVersion,
+          ),
+          measurement: toMeasurement(result, assignment.reference?.label),
         },
       });
+      this.metrics.finished('succeeded');
       this.logger.log(`task ${assignment.taskId} done: median ${result.latency.median.toFixed(2)} ms`);
     } catch (error) {
       if (error instanceof BenchError && error.code === 'CANCELLED') {
@@ -147,15 +177,18 @@ export class TaskExecutorService {
       }
       const code = error instanceof BenchError ? error.code : 'AGENT_ERROR';
       this.fail(assignment, code, errorMessage(error));
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
   }
 
-  private fingerprintFor(intra: number | undefined, inter: number | undefined): Fingerprint {
-    return this.fingerprint.collect(intra ?? 0, inter ?? 0);
+  private fetch(sha256: string): Promise<string> {
+    return this.cache.get(sha256, () => this.client.gateway.fetchModel({ sha256 }));
   }
 
   private fail(assignment: Assignment, code: string, message: string): void {
     this.logger.warn(`task ${assignment.taskId} failed: ${code}: ${message}`);
+    this.metrics.finished('failed');
     this.link.sendReliably(key(assignment), {
       failed: { taskId: assignment.taskId, attempt: assignment.attempt, code, message },
     });

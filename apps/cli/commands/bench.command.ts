@@ -5,6 +5,7 @@ import { uploadModel } from '../support/grpc-calls.js';
 import { followRun } from '../support/run-client.js';
 import { type ScenarioOptions, addScenarioOptions, buildScenario } from '../support/scenario-options.js';
 import { startEmbeddedFarm } from '../support/embedded-farm.js';
+import { readRecipes } from '../support/recipe-files.js';
 
 interface BenchOptions extends ScenarioOptions {
   json?: string;
@@ -65,7 +66,9 @@ async function bench(models: string[], options: BenchOptions): Promise<number> {
           executionProviders: options.ep ?? [],
           agents: [farm.agentId],
           anyOneAgent: false,
+          runtimes: options.runtime ?? [],
         },
+        recipes: await readRecipes(options.recipe ?? []),
         scenario,
         name: `bench ${refs.map((r) => r.name).join(' ')}`,
       }),

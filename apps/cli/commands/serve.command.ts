@@ -4,7 +4,7 @@ import { loadAgentConfig } from '../../agent/config/agent.config.js';
 import { startCoordinator } from '../../coordinator/coordinator.bootstrap.js';
 import { loadCoordinatorConfig, parseAddress } from '../../coordinator/config/coordinator.config.js';
 import { CliError } from '../support/cli-error.js';
-import { positiveInt } from '../support/option-parsers.js';
+import { nonNegativeInt, positiveInt } from '../support/option-parsers.js';
 
 /** Keeps a long-running service up until SIGINT/SIGTERM, then closes it cleanly (open streams end). */
 function untilSignal(close: () => Promise<void>): Promise<void> {
@@ -75,14 +75,20 @@ export function registerServe(program: Command): void {
       (v: string, p: string[] = []) => [...p, v],
     )
     .option('--state-dir <dir>', 'agent id and model cache (env MLFARM_AGENT_STATE_DIR)')
-    .option('--threads <n>', 'default intra-op threads', positiveInt('--threads'))
-    .option('--inter-threads <n>', 'default inter-op threads', positiveInt('--inter-threads'))
+    .option('--threads <n>', 'default intra-op threads', nonNegativeInt('--threads'))
+    .option('--inter-threads <n>', 'default inter-op threads', nonNegativeInt('--inter-threads'))
     .option(
       '--ep <name>',
       'execution provider to probe (repeatable); default: all onnxruntime-node lists',
       (v: string, p: string[] = []) => [...p, v],
     )
     .option('--cache-mib <n>', 'model cache size', positiveInt('--cache-mib'))
+    .option(
+      '--metrics-port <port>',
+      'serve /metrics on this port (env MLFARM_AGENT_METRICS_PORT)',
+      positiveInt('--metrics-port'),
+    )
+    .option('--metrics-host <host>', 'address for /metrics (default 0.0.0.0)')
     .action(
       async (options: {
         coordinator?: string;
@@ -93,6 +99,8 @@ export function registerServe(program: Command): void {
         interThreads?: number;
         ep?: string[];
         cacheMib?: number;
+        metricsPort?: number;
+        metricsHost?: string;
       }) => {
         const config = loadAgentConfig(process.env, {
           coordinatorAddress: options.coordinator,
@@ -103,6 +111,8 @@ export function registerServe(program: Command): void {
           interOpThreads: options.interThreads,
           executionProviders: options.ep,
           cacheMaxBytes: options.cacheMib ? options.cacheMib * 1024 * 1024 : undefined,
+          metricsPort: options.metricsPort,
+          metricsHost: options.metricsHost,
         });
         const agent = await startAgent(config);
         const eps = agent.executionProviders.map((e) =>

@@ -3,6 +3,7 @@ import { lastValueFrom } from 'rxjs';
 import { type Label, createGrpcClient } from '#contracts';
 import { uploadModel } from '../support/grpc-calls.js';
 import { collectLabel, collectString } from '../support/option-parsers.js';
+import { readRecipes } from '../support/recipe-files.js';
 import { followRun } from '../support/run-client.js';
 import { type ScenarioOptions, addScenarioOptions, buildScenario } from '../support/scenario-options.js';
 
@@ -50,7 +51,9 @@ export function registerSubmit(program: Command): void {
               executionProviders: options.ep ?? [],
               agents: options.agent ?? [],
               anyOneAgent: options.anyAgent,
+              runtimes: options.runtime ?? [],
             },
+            recipes: await readRecipes(options.recipe ?? []),
             scenario: await buildScenario(client, options),
             name: options.name ?? '',
           }),

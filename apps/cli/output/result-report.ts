@@ -1,4 +1,5 @@
-import type { ResultJson } from './result-json.js';
+import type { ResultJson } from '#report';
+import { renderRuntimeComparison, renderVariantComparison } from './comparison-tables.js';
 import { bytes, ms, percent, renderTable } from './table.js';
 
 const TOP_OPS = 10;
@@ -14,6 +15,7 @@ export function renderResultReport(json: ResultJson): string {
           'variant',
           'agent',
           'ep',
+          'runtime',
           'load ms',
           'first ms',
           'median ms',
@@ -28,6 +30,7 @@ export function renderResultReport(json: ResultJson): string {
           r.variant,
           String(r.agent.name),
           r.ep,
+          r.runtime,
           ms(r.loadMs),
           ms(r.firstRunMs),
           ms(r.latencyMs.median),
@@ -37,17 +40,23 @@ export function renderResultReport(json: ResultJson): string {
           String(r.samplesMs.length),
           bytes(r.peakRssBytes),
         ]),
-        [false, false, false, false, true, true, true, true, true, true, true, true],
+        [false, false, false, false, false, true, true, true, true, true, true, true, true],
       ),
     );
   }
+  for (const table of [renderVariantComparison(json), renderRuntimeComparison(json)]) {
+    if (table) {
+      parts.push(table);
+    }
+  }
+  // Per-operation tables for the originals; variants and every node are in the HTML report.
   for (const r of json.results) {
-    if (r.ops.length === 0) {
+    if (r.ops.length === 0 || r.variant !== 'original') {
       continue;
     }
     const top = [...r.ops].sort((a, b) => b.medianMs - a.medianMs).slice(0, TOP_OPS);
     parts.push(
-      `Top operations - ${r.model} on ${String(r.agent.name)}/${r.ep} (profiled pass, ${r.ops.length} nodes)\n` +
+      `Top operations - ${r.model} on ${String(r.agent.name)}/${r.ep} with ONNX Runtime ${r.runtime} (profiled pass, ${r.ops.length} nodes)\n` +
         renderTable(
           ['node', 'op type', 'provider', 'median ms', 'share'],
           top.map((o) => [o.node, o.opType, o.provider, ms(o.medianMs), percent(o.share)]),

@@ -33,11 +33,21 @@ export const collectInputFile = wrap<{ input: string; path: string }>((text) => 
   return { input: text.slice(0, eq), path: text.slice(eq + 1) };
 });
 
+/** Counts and durations: 0 would mean "the default" on the wire, so it is refused rather than ignored. */
 export function positiveInt(name: string): (text: string) => number {
+  return integerAtLeast(name, 1, 'a positive integer');
+}
+
+/** Thread counts and seeds, where 0 is meaningful ("ONNX Runtime decides", seed 0). */
+export function nonNegativeInt(name: string): (text: string) => number {
+  return integerAtLeast(name, 0, 'a non-negative integer');
+}
+
+function integerAtLeast(name: string, min: number, what: string): (text: string) => number {
   return (text) => {
     const n = Number(text);
-    if (!Number.isSafeInteger(n) || n < 0) {
-      throw new InvalidArgumentError(`${name} must be a non-negative integer, got '${text}'`);
+    if (text.trim() === '' || !Number.isSafeInteger(n) || n < min) {
+      throw new InvalidArgumentError(`${name} must be ${what}, got '${text}'`);
     }
     return n;
   };

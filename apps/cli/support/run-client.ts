@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { lastValueFrom } from 'rxjs';
 import { type GrpcClient, RunState } from '#contracts';
 import { ProgressPrinter } from '../output/progress-printer.js';
-import { type ResultJson, toResultJson } from '../output/result-json.js';
+import { type ResultJson, toResultJson } from '#report';
 import { renderResultReport } from '../output/result-report.js';
 import { EXIT } from './cli-error.js';
 

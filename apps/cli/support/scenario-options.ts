@@ -8,7 +8,13 @@ import {
   type Shape,
 } from '#contracts';
 import { uploadFile } from './grpc-calls.js';
-import { collectInputFile, collectShape, collectString, positiveInt } from './option-parsers.js';
+import {
+  collectInputFile,
+  collectShape,
+  collectString,
+  nonNegativeInt,
+  positiveInt,
+} from './option-parsers.js';
 
 export interface ScenarioOptions {
   iterations?: number;
@@ -24,6 +30,8 @@ export interface ScenarioOptions {
   input?: { input: string; path: string }[];
   ep?: string[];
   timeoutMs?: number;
+  recipe?: string[];
+  runtime?: string[];
 }
 
 const LEVELS = {
@@ -58,8 +66,8 @@ export function addScenarioOptions(command: Command): Command {
       'untimed warm-up runs after the first inference (default 5)',
       positiveInt('--warmup'),
     )
-    .option('--threads <n>', 'intra-op threads (default: ONNX Runtime decides)', positiveInt('--threads'))
-    .option('--inter-threads <n>', 'inter-op threads', positiveInt('--inter-threads'))
+    .option('--threads <n>', 'intra-op threads (default: ONNX Runtime decides)', nonNegativeInt('--threads'))
+    .option('--inter-threads <n>', 'inter-op threads', nonNegativeInt('--inter-threads'))
     .addOption(new Option('--graph-opt <level>', 'graph optimization level').choices(Object.keys(LEVELS)))
     .option('--no-profile', 'skip the profiled pass (no per-operation table)')
     .option(
@@ -67,8 +75,18 @@ export function addScenarioOptions(command: Command): Command {
       'runs in the profiled pass (default 10)',
       positiveInt('--profile-iterations'),
     )
-    .option('--seed <n>', 'seed of the synthetic inputs', positiveInt('--seed'))
-    .option('--timeout-ms <ms>', 'fail a task that runs longer than this', positiveInt('--timeout-ms'));
+    .option('--seed <n>', 'seed of the synthetic inputs', nonNegativeInt('--seed'))
+    .option('--timeout-ms <ms>', 'fail a task that runs longer than this', positiveInt('--timeout-ms'))
+    .option(
+      '--recipe <file>',
+      'also measure a compressed variant built by this recipe (YAML/JSON, repeatable)',
+      collectString,
+    )
+    .option(
+      '--runtime <version>',
+      'ONNX Runtime version to run on, e.g. 1.22 (repeatable; default: the agent default)',
+      collectString,
+    );
 }
 
 /** Uploads input files first (they travel as artifacts like models), then builds the wire scenario. */

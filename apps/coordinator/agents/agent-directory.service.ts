@@ -22,6 +22,7 @@ export class AgentDirectoryService {
           labels: a.labels,
           fingerprint: a.fingerprint,
           executionProviders: a.executionProviders,
+          runtimes: a.runtimes,
           connected: live !== undefined,
           lastSeenMs: String(a.lastSeenAt),
           runningTaskId: live?.runningTaskId ?? '',

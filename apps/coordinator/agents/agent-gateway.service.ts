@@ -7,6 +7,7 @@ import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinato
 import { SchedulerService } from '../runs/scheduler.service.js';
 import { AgentRepository } from '../store/agent.repository.js';
 import { ArtifactRepository } from '../store/artifact.repository.js';
+import { AgentLinkMetricsService } from '../metrics/agent-link-metrics.service.js';
 import { type ConnectedAgent, AgentRegistry } from './agent-registry.service.js';
 
 const AGENT_ID = /^[\w.-]{1,100}$/;
@@ -23,6 +24,7 @@ export class AgentGatewayService {
     private readonly store: ArtifactStore,
     private readonly scheduler: SchedulerService,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
+    private readonly linkMetrics: AgentLinkMetricsService,
   ) {}
 
   /** One agent's stream: the first message must be its hello; messages are handled strictly in order. */
@@ -88,6 +90,7 @@ export class AgentGatewayService {
       labels: hello.labels,
       fingerprint: hello.fingerprint ?? ({} as ConnectedAgent['fingerprint']),
       executionProviders: hello.executionProviders,
+      runtimes: hello.runtimes,
       // A reconnecting agent may still be running a task of ours: it stays busy until it reports it.
       runningTaskId: hello.runningTaskIds[0],
       send: (response) => {
@@ -104,6 +107,7 @@ export class AgentGatewayService {
     const now = Date.now();
     await this.agentsRepo.upsert({ ...agent, lastSeenAt: now });
     this.registry.add(agent);
+    this.linkMetrics.connected();
     await this.scheduler.onHeartbeat(agent, hello.runningTaskIds);
     agent.send({
       welcome: { heartbeatIntervalMs: this.config.heartbeatIntervalMs, leaseMs: this.config.leaseMs },
@@ -137,6 +141,7 @@ export class AgentGatewayService {
 
   private disconnect(agent: ConnectedAgent | undefined): void {
     if (agent && this.registry.remove(agent)) {
+      this.linkMetrics.disconnected();
       this.logger.log(`agent ${agent.name} disconnected`);
       this.scheduler.onDisconnected();
     }

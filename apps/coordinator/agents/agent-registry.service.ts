@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import type { ConnectResponse, ExecutionProvider, Fingerprint, Label } from '#contracts';
+import type { ConnectResponse, ExecutionProvider, Fingerprint, Label, Runtime } from '#contracts';
 
 export interface ConnectedAgent {
   id: string;
   name: string;
   labels: Label[];
   fingerprint: Fingerprint;
+  /** Of the agent's default runtime. */
   executionProviders: ExecutionProvider[];
+  runtimes: Runtime[];
   /** One task at a time: two benchmarks on one machine would measure each other. */
   runningTaskId?: string;
   send(message: ConnectResponse): void;
@@ -49,6 +51,47 @@ export class AgentRegistry {
   }
 }
 
-export function availableEps(agent: { executionProviders: ExecutionProvider[] }): string[] {
-  return agent.executionProviders.filter((ep) => ep.available).map((ep) => ep.name);
+/** '1.22' matches 1.22.x, '1.22.0' only itself; '' is the agent's default runtime. */
+export function runtimeMatches(spec: string, version: string): boolean {
+  return spec === '' || version === spec || version.startsWith(`${spec}.`);
+}
+
+/** The runtime an agent would load for a spec: the newest matching one, or its default for ''. */
+export function agentRuntime(
+  agent: Pick<ConnectedAgent, 'runtimes' | 'executionProviders'>,
+  spec: string,
+): Runtime | undefined {
+  if (spec === '') {
+    return (
+      agent.runtimes.find((r) => r.isDefault) ?? {
+        version: '',
+        packageName: '',
+        isDefault: true,
+        executionProviders: agent.executionProviders,
+      }
+    );
+  }
+  return agent.runtimes
+    .filter((r) => runtimeMatches(spec, r.version))
+    .sort((a, b) => compareVersions(b.version, a.version))[0];
+}
+
+export function availableEps(
+  agent: Pick<ConnectedAgent, 'runtimes' | 'executionProviders'>,
+  runtimeSpec = '',
+): string[] {
+  const runtime = agentRuntime(agent, runtimeSpec);
+  return (runtime?.executionProviders ?? []).filter((ep) => ep.available).map((ep) => ep.name);
+}
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) {
+      return d;
+    }
+  }
+  return 0;
 }

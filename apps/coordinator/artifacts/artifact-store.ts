@@ -70,6 +70,24 @@ export class ArtifactStore {
     await rename(pending.tempPath, path);
   }
 
+  /** Stores bytes made here (a compressed variant); returns their sha256. */
+  async put(bytes: Uint8Array): Promise<string> {
+    const pending = await this.begin();
+    try {
+      await pending.write(bytes);
+      const sha256 = await pending.finish();
+      if (await this.has(sha256)) {
+        await pending.discard();
+      } else {
+        await this.commit(pending, sha256);
+      }
+      return sha256;
+    } catch (error) {
+      await pending.discard();
+      throw error;
+    }
+  }
+
   pathOf(sha256: string): string {
     assertSha256(sha256);
     return join(this.root, 'sha256', sha256.slice(0, 2), sha256);

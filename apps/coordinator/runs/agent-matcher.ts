@@ -1,14 +1,27 @@
 import { type Target } from '#contracts';
 import { DomainError, DomainErrorCode, formatLabels, labelsMatch } from '#common';
-import { type ConnectedAgent, availableEps } from '../agents/agent-registry.service.js';
+import {
+  type ConnectedAgent,
+  agentRuntime,
+  availableEps,
+  compareVersions,
+} from '../agents/agent-registry.service.js';
 
 export interface Placement {
   agentId: string | null;
   ep: string;
+  /** The runtime spec as asked ('' = the agent's default). */
+  runtime: string;
 }
 
 export function targetEps(target: Target): string[] {
   return target.executionProviders.length > 0 ? target.executionProviders : ['cpu'];
+}
+
+/** Requested runtimes, oldest first: the oldest is the reference when outputs are compared across them. */
+export function targetRuntimes(target: Target): string[] {
+  const specs = [...new Set(target.runtimes.map((r) => r.trim()).filter(Boolean))];
+  return specs.length > 0 ? specs.sort(compareVersions) : [''];
 }
 
 export function agentFitsTarget(agent: ConnectedAgent, target: Target): boolean {
@@ -17,9 +30,14 @@ export function agentFitsTarget(agent: ConnectedAgent, target: Target): boolean 
   return named && labelsMatch(agent.labels, target.labels);
 }
 
+export function canRun(agent: ConnectedAgent, ep: string, runtime: string): boolean {
+  return availableEps(agent, runtime).includes(ep);
+}
+
 /**
- * Where the tasks of one model go: one per (agent, EP) for a hardware comparison, or one unbound task per
- * EP for "any one agent". Fails, naming what is missing, when no connected agent can take some EP.
+ * Where the tasks of one model go: one per (agent, EP, runtime) for a hardware or runtime comparison, or one
+ * unbound task per (EP, runtime) for "any one agent". Fails, naming what is missing and why, when no
+ * connected agent can take some combination.
  */
 export function placeTasks(target: Target, agents: ConnectedAgent[]): Placement[] {
   const fitting = agents.filter((a) => agentFitsTarget(a, target));
@@ -37,24 +55,37 @@ export function placeTasks(target: Target, agents: ConnectedAgent[]): Placement[
     );
   }
   const placements: Placement[] = [];
-  for (const ep of targetEps(target)) {
-    const able = fitting.filter((a) => availableEps(a).includes(ep));
-    if (able.length === 0) {
-      const reasons = fitting
-        .map((a) => {
-          const probe = a.executionProviders.find((p) => p.name === ep);
-          return `${a.name}: ${probe ? probe.reason || 'unavailable' : 'not offered'}`;
-        })
+  for (const runtime of targetRuntimes(target)) {
+    const withRuntime = fitting.filter((a) => agentRuntime(a, runtime) !== undefined);
+    if (withRuntime.length === 0) {
+      const installed = fitting
+        .map((a) => `${a.name}: ${a.runtimes.map((r) => r.version).join(', ') || 'default only'}`)
         .join('; ');
       throw new DomainError(
         DomainErrorCode.NO_MATCHING_AGENT,
-        `no matching agent can run execution provider '${ep}' (${reasons})`,
+        `no matching agent has ONNX Runtime ${runtime} (installed: ${installed})`,
       );
     }
-    if (target.anyOneAgent) {
-      placements.push({ agentId: null, ep });
-    } else {
-      placements.push(...able.map((a) => ({ agentId: a.id, ep })));
+    for (const ep of targetEps(target)) {
+      const able = withRuntime.filter((a) => canRun(a, ep, runtime));
+      if (able.length === 0) {
+        const reasons = withRuntime
+          .map((a) => {
+            const probe = agentRuntime(a, runtime)?.executionProviders.find((p) => p.name === ep);
+            return `${a.name}: ${probe ? probe.reason || 'unavailable' : 'not offered'}`;
+          })
+          .join('; ');
+        const on = runtime ? ` with ONNX Runtime ${runtime}` : '';
+        throw new DomainError(
+          DomainErrorCode.NO_MATCHING_AGENT,
+          `no matching agent can run execution provider '${ep}'${on} (${reasons})`,
+        );
+      }
+      if (target.anyOneAgent) {
+        placements.push({ agentId: null, ep, runtime });
+      } else {
+        placements.push(...able.map((a) => ({ agentId: a.id, ep, runtime })));
+      }
     }
   }
   return placements;

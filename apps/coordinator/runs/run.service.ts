@@ -16,7 +16,10 @@ import { AgentRegistry } from '../agents/agent-registry.service.js';
 import { ArtifactRepository } from '../store/artifact.repository.js';
 import { ResultRepository } from '../store/result.repository.js';
 import { type NewTask, RunRepository } from '../store/run.repository.js';
-import { placeTasks } from './agent-matcher.js';
+import { VariantRepository } from '../store/variant.repository.js';
+import { VariantService } from '../variants/variant.service.js';
+import { placeTasks, targetRuntimes } from './agent-matcher.js';
+import { expandTasks } from './task-expansion.js';
 import { RunEventsService } from './run-events.service.js';
 import { checkInputNames, checkScenarioAgainstModel, normalizeScenario } from './scenario.validator.js';
 import { SchedulerService } from './scheduler.service.js';
@@ -42,6 +45,8 @@ export class RunService {
     private readonly agents: AgentRegistry,
     private readonly events: RunEventsService,
     private readonly scheduler: SchedulerService,
+    private readonly variantBuilder: VariantService,
+    private readonly variantRepo: VariantRepository,
   ) {}
 
   /** Validates everything first, then stores the run with all its tasks at once: a bad request leaves nothing. */
@@ -57,7 +62,15 @@ export class RunService {
         .filter(Boolean),
       agents: request.target?.agents ?? [],
       anyOneAgent: request.target?.anyOneAgent ?? false,
+      runtimes: request.target?.runtimes ?? [],
     };
+    const recipes = request.recipes.map((r) => this.variantBuilder.check(r));
+    if (new Set(recipes.map((r) => r.name)).size !== recipes.length) {
+      throw new DomainError(
+        DomainErrorCode.INVALID_REQUEST,
+        'two recipes have the same name; name each variant once',
+      );
+    }
     const models: { sha256: string; name: string; facts: ModelFacts }[] = [];
     for (const ref of request.models) {
       assertSha256(ref.sha256);
@@ -85,25 +98,23 @@ export class RunService {
       }
     }
     const placements = placeTasks(target, this.agents.all());
-    const tasks: NewTask[] = models.flatMap((model) =>
-      placements.map((p) => ({
-        id: newId('task'),
-        modelSha256: model.sha256,
-        modelName: model.name,
-        variant: 'original',
-        agentId: p.agentId,
-        ep: p.ep,
-      })),
-    );
+    const tasks: NewTask[] = [];
+    for (const model of models) {
+      const variants = [];
+      for (const recipe of recipes) {
+        variants.push(await this.variantBuilder.ensure(model.sha256, recipe));
+      }
+      tasks.push(...expandTasks(model, variants, placements, targetRuntimes(target)[0]!));
+    }
     const id = newId('run');
     const name = request.name || models.map((m) => m.name).join(', ');
-    await this.runs.createRun(
-      id,
-      name,
-      { models: models.map(({ sha256, name }) => ({ sha256, name })), target, scenario },
-      tasks,
-      Date.now(),
-    );
+    const stored = {
+      models: models.map(({ sha256, name }) => ({ sha256, name })),
+      target,
+      scenario,
+      recipes: request.recipes,
+    };
+    await this.runs.createRun(id, name, stored, tasks, Date.now());
     this.logger.log(`run ${id} '${name}': ${tasks.length} task(s)`);
     const run = await this.get(id).then((r) => r.run!);
     this.events.run(run);
@@ -116,7 +127,12 @@ export class RunService {
     if (!run) {
       throw new DomainError(DomainErrorCode.NOT_FOUND, `run '${runId.slice(0, 80)}' not found`);
     }
-    return { run, tasks: await this.runs.listTasks(runId), results: await this.results.listForRun(runId) };
+    return {
+      run,
+      tasks: await this.runs.listTasks(runId),
+      results: await this.results.listForRun(runId),
+      variants: await this.variantRepo.listForRun(runId),
+    };
   }
 
   list(limit: number): Promise<Run[]> {

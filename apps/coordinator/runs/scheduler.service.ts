@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Assignment, Target, TaskFailed, TaskProgress, TaskResult } from '#contracts';
 import { SerialQueue, errorMessage } from '#common';
-import { type ConnectedAgent, AgentRegistry, availableEps } from '../agents/agent-registry.service.js';
+import { type ConnectedAgent, AgentRegistry } from '../agents/agent-registry.service.js';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinator.config.js';
 import { ArtifactRepository } from '../store/artifact.repository.js';
 import { ResultRepository } from '../store/result.repository.js';
 import { type RunRequest, RunRepository, toTask } from '../store/run.repository.js';
 import type { TaskTable } from '../store/database.types.js';
-import { agentFitsTarget } from './agent-matcher.js';
+import { agentFitsTarget, canRun } from './agent-matcher.js';
 import { RunEventsService } from './run-events.service.js';
 
 // A task whose lease expires this many times (agent died, network gone) fails instead of looping forever.
@@ -74,7 +74,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
 
   private async canTake(agent: ConnectedAgent, task: TaskTable): Promise<boolean> {
     const target = await this.targetOf(task.run_id);
-    return agentFitsTarget(agent, target) && availableEps(agent).includes(task.ep);
+    return agentFitsTarget(agent, target) && canRun(agent, task.ep, task.runtime);
   }
 
   private async targetOf(runId: string): Promise<Target> {
@@ -83,7 +83,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
       const row = await this.runs.findRunRow(runId);
       target = row
         ? (JSON.parse(row.request_json) as RunRequest).target
-        : { labels: [], executionProviders: [], agents: [], anyOneAgent: true };
+        : { labels: [], executionProviders: [], agents: [], anyOneAgent: true, runtimes: [] };
       this.targets.set(runId, target);
     }
     return target;
@@ -96,16 +96,24 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     }
     const run = await this.runs.findRunRow(task.run_id);
     const request = JSON.parse(run!.request_json) as RunRequest;
-    const artifact = await this.artifacts.find(task.model_sha256);
+    const artifact = await this.artifacts.find(task.variant_sha256 ?? task.model_sha256);
     const assignment: Assignment = {
       taskId: task.id,
       attempt: task.attempt,
       runId: task.run_id,
-      modelSha256: task.model_sha256,
-      modelName: task.model_name,
+      modelSha256: task.variant_sha256 ?? task.model_sha256,
+      modelName: task.variant === 'original' ? task.model_name : `${task.model_name} [${task.variant}]`,
       modelSizeBytes: String(artifact?.sizeBytes ?? 0),
       ep: task.ep,
       scenario: request.scenario,
+      runtime: task.runtime,
+      reference: task.reference_sha256
+        ? {
+            modelSha256: task.reference_sha256,
+            runtime: task.reference_runtime ?? '',
+            label: task.reference_label ?? '',
+          }
+        : undefined,
     };
     agent.runningTaskId = task.id;
     agent.send({ assignment });
@@ -165,7 +173,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
       return;
     }
     // The coordinator knows the model's facts; the agent only reports what it measured.
-    const model = (await this.artifacts.find(task.model_sha256))?.facts;
+    const model = (await this.artifacts.find(task.variant_sha256 ?? task.model_sha256))?.facts;
     const complete: TaskResult = { ...result, agentId: agent.id, model };
     if (await this.results.store(complete, Date.now())) {
       this.events.result(task.run_id, complete);

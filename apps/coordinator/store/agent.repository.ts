@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ExecutionProvider, Fingerprint, Label } from '#contracts';
+import type { ExecutionProvider, Fingerprint, Label, Runtime } from '#contracts';
 import { DATABASE } from './database.tokens.js';
 import type { Db } from './database.js';
 
@@ -9,6 +9,7 @@ export interface AgentRecord {
   labels: Label[];
   fingerprint: Fingerprint;
   executionProviders: ExecutionProvider[];
+  runtimes: Runtime[];
   firstSeenAt: number;
   lastSeenAt: number;
 }
@@ -26,6 +27,7 @@ export class AgentRepository {
         labels_json: JSON.stringify(agent.labels),
         fingerprint_json: JSON.stringify(agent.fingerprint),
         eps_json: JSON.stringify(agent.executionProviders),
+        runtimes_json: JSON.stringify(agent.runtimes),
         first_seen_at: agent.lastSeenAt,
         last_seen_at: agent.lastSeenAt,
       })
@@ -35,6 +37,7 @@ export class AgentRepository {
           labels_json: JSON.stringify(agent.labels),
           fingerprint_json: JSON.stringify(agent.fingerprint),
           eps_json: JSON.stringify(agent.executionProviders),
+          runtimes_json: JSON.stringify(agent.runtimes),
           last_seen_at: agent.lastSeenAt,
         }),
       )
@@ -53,6 +56,7 @@ export class AgentRepository {
       labels: JSON.parse(row.labels_json) as Label[],
       fingerprint: JSON.parse(row.fingerprint_json) as Fingerprint,
       executionProviders: JSON.parse(row.eps_json) as ExecutionProvider[],
+      runtimes: JSON.parse(row.runtimes_json) as Runtime[],
       firstSeenAt: Number(row.first_seen_at),
       lastSeenAt: Number(row.last_seen_at),
     }));

@@ -17,6 +17,7 @@ export interface AgentTable {
   labels_json: string;
   fingerprint_json: string;
   eps_json: string;
+  runtimes_json: string;
   first_seen_at: number;
   last_seen_at: number;
 }
@@ -47,6 +48,23 @@ export interface TaskTable {
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
+  /** null for the original: the task measures model_sha256 itself. */
+  variant_sha256: string | null;
+  /** '' = the agent's default runtime. */
+  runtime: string;
+  reference_sha256: string | null;
+  reference_runtime: string | null;
+  reference_label: string | null;
+}
+
+export interface VariantTable {
+  source_sha256: string;
+  recipe_hash: string;
+  name: string;
+  variant_sha256: string;
+  recipe_json: string;
+  report_json: string;
+  created_at: number;
 }
 
 export interface ResultTable {
@@ -67,6 +85,7 @@ export interface ResultTable {
   profiled_run_median_ms: number;
   inputs_json: string;
   op_types_json: string;
+  fidelity_json: string | null;
   created_at: number;
 }
 
@@ -88,4 +107,5 @@ export interface Database {
   tasks: TaskTable;
   results: ResultTable;
   result_ops: ResultOpTable;
+  variants: VariantTable;
 }

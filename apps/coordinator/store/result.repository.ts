@@ -1,5 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Fingerprint, LatencyStats, MeasuredInput, ModelFacts, OpTypeRow, TaskResult } from '#contracts';
+import type {
+  Fidelity,
+  Fingerprint,
+  LatencyStats,
+  MeasuredInput,
+  ModelFacts,
+  OpTypeRow,
+  TaskResult,
+} from '#contracts';
 import { DATABASE } from './database.tokens.js';
 import type { Db } from './database.js';
 import type { ResultTable } from './database.types.js';
@@ -38,6 +46,7 @@ export class ResultRepository {
           profiled_run_median_ms: m.profiledRunMedianMs,
           inputs_json: JSON.stringify(m.inputs),
           op_types_json: JSON.stringify(m.opTypes),
+          fidelity_json: m.fidelity ? JSON.stringify(m.fidelity) : null,
           created_at: now,
         })
         .onConflict((oc) => oc.columns(['task_id', 'attempt']).doNothing())
@@ -116,6 +125,7 @@ export class ResultRepository {
         opTypes: JSON.parse(row.op_types_json) as OpTypeRow[],
         profiledRunMedianMs: row.profiled_run_median_ms,
         inputs: JSON.parse(row.inputs_json) as MeasuredInput[],
+        fidelity: row.fidelity_json ? (JSON.parse(row.fidelity_json) as Fidelity) : undefined,
       },
     };
   }

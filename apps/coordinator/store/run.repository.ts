@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type Transaction } from 'kysely';
 import {
   type ModelRef,
+  type Recipe,
   type Run,
   RunState,
   type Scenario,
@@ -20,6 +21,7 @@ export interface RunRequest {
   models: ModelRef[];
   target: Target;
   scenario: Scenario;
+  recipes?: Recipe[];
 }
 
 export interface NewTask {
@@ -29,6 +31,9 @@ export interface NewTask {
   variant: string;
   agentId: string | null;
   ep: string;
+  variantSha256: string | null;
+  runtime: string;
+  reference: { sha256: string; runtime: string; label: string } | null;
 }
 
 const RUN_STATES: Record<RunStatus, RunState> = {
@@ -81,6 +86,11 @@ export class RunRepository {
               variant: t.variant,
               agent_id: t.agentId,
               ep: t.ep,
+              variant_sha256: t.variantSha256,
+              runtime: t.runtime,
+              reference_sha256: t.reference?.sha256 ?? null,
+              reference_runtime: t.reference?.runtime ?? null,
+              reference_label: t.reference?.label ?? null,
               state: 'queued',
               attempt: 1,
               created_at: now,
@@ -248,8 +258,9 @@ export class RunRepository {
       createdAtMs: String(row.created_at),
       finishedAtMs: String(row.finished_at ?? 0),
       models: request.models,
-      target: request.target,
+      target: { ...request.target, runtimes: request.target.runtimes ?? [] },
       scenario: request.scenario,
+      recipes: request.recipes ?? [],
       tasksTotal: tasks.length,
       tasksDone: tasks.filter((t) => t.state === 'succeeded').length,
       tasksFailed: tasks.filter((t) => t.state === 'failed').length,
@@ -272,5 +283,7 @@ export function toTask(row: TaskTable): Task {
     createdAtMs: String(row.created_at),
     startedAtMs: String(row.started_at ?? 0),
     finishedAtMs: String(row.finished_at ?? 0),
+    variantSha256: row.variant_sha256 ?? row.model_sha256,
+    runtime: row.runtime,
   };
 }

@@ -8,7 +8,7 @@
 import type { Metadata } from "@grpc/grpc-js";
 import { GrpcMethod, GrpcStreamMethod } from "@nestjs/microservices";
 import { Observable } from "rxjs";
-import { ExecutionProvider, Fingerprint, Label, Scenario } from "./common.js";
+import { ExecutionProvider, Fingerprint, Label, Runtime, Scenario } from "./common.js";
 import { TaskProgress, TaskResult } from "./coordinator_service.js";
 
 export const protobufPackage = "mlfarm.v1";
@@ -24,6 +24,7 @@ export interface AgentHello {
   executionProviders: ExecutionProvider[];
   /** Tasks the agent still runs or holds results for, after a reconnect. */
   runningTaskIds: string[];
+  runtimes: Runtime[];
 }
 
 export interface Heartbeat {
@@ -65,7 +66,19 @@ export interface Assignment {
   modelName: string;
   modelSizeBytes: string;
   ep: string;
-  scenario?: Scenario | undefined;
+  scenario?:
+    | Scenario
+    | undefined;
+  /** Exact runtime version to load ("" = the agent's default). */
+  runtime: string;
+  /** When set, outputs are compared with this model on this runtime, same EP and same inputs. */
+  reference?: Reference | undefined;
+}
+
+export interface Reference {
+  modelSha256: string;
+  runtime: string;
+  label: string;
 }
 
 export interface Cancellation {

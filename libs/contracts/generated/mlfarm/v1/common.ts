@@ -158,6 +158,62 @@ export interface Measurement {
   opTypes: OpTypeRow[];
   profiledRunMedianMs: number;
   inputs: MeasuredInput[];
+  /** Outputs compared with the reference (the original model, or the oldest runtime of the run). */
+  fidelity?: Fidelity | undefined;
+}
+
+export interface OutputFidelity {
+  name: string;
+  cosine: number;
+  snrDb: number;
+  maxAbsError: number;
+  top1Agreement?:
+    | number
+    | undefined;
+  /** Set when the output could not be compared (shape or type mismatch). */
+  mismatch: string;
+}
+
+export interface Fidelity {
+  cosine: number;
+  /** Capped at 999 dB for outputs identical to the reference (an infinite SNR has no wire form). */
+  snrDb: number;
+  psnrDb: number;
+  maxAbsError: number;
+  top1Agreement?: number | undefined;
+  top5Agreement?: number | undefined;
+  outputs: OutputFidelity[];
+  /** What the outputs were compared with, e.g. "original@1.30.0" or "1.20.1". */
+  reference: string;
+}
+
+/** One ONNX Runtime build an agent holds, with the execution providers that really work with it. */
+export interface Runtime {
+  version: string;
+  packageName: string;
+  isDefault: boolean;
+  executionProviders: ExecutionProvider[];
+}
+
+export interface CompressionTotals {
+  sizeBytes: string;
+  gzipSizeBytes: string;
+  originalSizeBytes: string;
+  originalGzipSizeBytes: string;
+  ratio: number;
+  gzipRatio: number;
+}
+
+export interface TensorCompression {
+  name: string;
+  shape: string[];
+  method: string;
+  bits: number;
+  bytesBefore: string;
+  bytesAfter: string;
+  sqnrDb: number;
+  sparsity: number;
+  skipped: string;
 }
 
 export const MLFARM_V1_PACKAGE_NAME = "mlfarm.v1";

@@ -8,7 +8,17 @@
 import type { Metadata } from "@grpc/grpc-js";
 import { GrpcMethod, GrpcStreamMethod } from "@nestjs/microservices";
 import { Observable } from "rxjs";
-import { ExecutionProvider, Fingerprint, Label, Measurement, ModelFacts, Scenario } from "./common.js";
+import {
+  CompressionTotals,
+  ExecutionProvider,
+  Fingerprint,
+  Label,
+  Measurement,
+  ModelFacts,
+  Runtime,
+  Scenario,
+  TensorCompression,
+} from "./common.js";
 
 export const protobufPackage = "mlfarm.v1";
 
@@ -71,6 +81,14 @@ export interface Target {
   agents: string[];
   /** false: one task per matching agent (hardware comparison); true: the first free matching agent. */
   anyOneAgent: boolean;
+  /** ONNX Runtime versions ("1.22" or "1.22.0"); empty = each agent's default runtime. */
+  runtimes: string[];
+}
+
+/** A compression recipe (YAML or JSON text, see recipes/); each one adds a variant of every model. */
+export interface Recipe {
+  name: string;
+  text: string;
 }
 
 export interface ModelRef {
@@ -83,6 +101,7 @@ export interface SubmitRunRequest {
   target?: Target | undefined;
   scenario?: Scenario | undefined;
   name: string;
+  recipes: Recipe[];
 }
 
 export interface SubmitRunResponse {
@@ -98,6 +117,7 @@ export interface Run {
   models: ModelRef[];
   target?: Target | undefined;
   scenario?: Scenario | undefined;
+  recipes: Recipe[];
   tasksTotal: number;
   tasksDone: number;
   tasksFailed: number;
@@ -117,6 +137,19 @@ export interface Task {
   createdAtMs: string;
   startedAtMs: string;
   finishedAtMs: string;
+  /** The artifact measured: the model itself for "original", else the compressed variant. */
+  variantSha256: string;
+  runtime: string;
+}
+
+/** A compressed model derived from a source model by a recipe; built once and cached per (source, recipe). */
+export interface Variant {
+  name: string;
+  sourceSha256: string;
+  recipeHash: string;
+  variantSha256: string;
+  totals?: CompressionTotals | undefined;
+  tensors: TensorCompression[];
 }
 
 export interface TaskResult {
@@ -136,6 +169,7 @@ export interface GetRunResponse {
   run?: Run | undefined;
   tasks: Task[];
   results: TaskResult[];
+  variants: Variant[];
 }
 
 export interface ListRunsRequest {
@@ -185,6 +219,7 @@ export interface Agent {
   connected: boolean;
   lastSeenMs: string;
   runningTaskId: string;
+  runtimes: Runtime[];
 }
 
 export interface ListAgentsResponse {

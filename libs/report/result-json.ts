@@ -1,4 +1,5 @@
 import { type Agent, type GetRunResponse, type Task, TaskState } from '#contracts';
+import { variantFields } from './variant-fields.js';
 
 /**
  * The result JSON other tools read. Field names are a contract: add fields, never rename or remove.
@@ -42,6 +43,56 @@ export interface ResultEntry {
   inputs: { name: string; dims: number[]; elemType: string; source: string }[];
   ops: { node: string; opType: string; provider: string; medianMs: number; share: number }[];
   opTypes: { opType: string; count: number; totalMs: number; share: number }[];
+  /** Compressed variants only: the compression report's totals (absent for originals). */
+  compression?: CompressionTotals;
+  /** Compressed variants only: the compression report, one entry per weight tensor. */
+  compressionTensors?: CompressionTensor[];
+  /** Compressed variants only: outputs compared with the original's on the same inputs. */
+  fidelity?: Fidelity;
+  /** Why ONNX Runtime did not place a node on the requested execution provider, where it said. */
+  fallbackReasons?: FallbackReason[];
+}
+
+export interface CompressionTotals {
+  sizeBytes: number;
+  gzipSizeBytes: number;
+  /** Compressed size / original size, as the compression report gives it: 0.25 means 75 % smaller. */
+  ratio: number;
+  gzipRatio?: number;
+  originalSizeBytes?: number;
+  recipe?: string;
+  recipeSha256?: string;
+  /** Fraction of weights that are zero after pruning, 0..1. */
+  sparsity?: number;
+}
+
+export interface CompressionTensor {
+  name: string;
+  shape: number[];
+  method: string;
+  bits: number | null;
+  bytesBefore: number;
+  bytesAfter: number;
+  /** Weight signal-to-quantization-noise ratio in dB; null where the tensor was left alone. */
+  sqnrDb: number | null;
+  /** Why the tensor was left alone, when it was. */
+  skipped?: string;
+}
+
+export interface Fidelity {
+  cosine: number;
+  /** 200 (the cap) stands for "identical to the reference" (an infinite SNR). */
+  snrDb: number;
+  maxAbsError: number;
+  top1Agreement?: number;
+  top5Agreement?: number;
+  /** What the outputs were compared with: "original", or "original on ONNX Runtime 1.20". */
+  reference?: string;
+}
+
+export interface FallbackReason {
+  node: string;
+  reason: string;
 }
 
 const RUN_STATE_NAMES = ['unspecified', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
@@ -118,6 +169,7 @@ export function toResultJson(response: GetRunResponse, agents: Agent[]): ResultJ
           totalMs: o.totalMs,
           share: o.share,
         })),
+        ...variantFields(task, response.variants, m),
       };
     }),
     failures: response.tasks

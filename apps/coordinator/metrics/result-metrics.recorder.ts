@@ -1,0 +1,85 @@
+import type { TaskResult } from '#contracts';
+import { type CoordinatorMetrics, type ResultLabels, msToSeconds, remainingSamples } from '#metrics';
+
+const STATS = ['median', 'p90', 'p99', 'mean', 'min', 'max'] as const;
+
+/**
+ * Turns one stored result into the last-result gauges. Per-op rows are summed per (op type, provider):
+ * node names never become labels. Op series of an earlier result that the new one lacks are removed,
+ * so a runtime that fuses differently does not leave ghosts in the per-op panels.
+ */
+export class ResultMetricsRecorder {
+  private readonly opSeries = new Map<string, string[][]>();
+
+  constructor(private readonly metrics: CoordinatorMetrics) {}
+
+  record(labels: ResultLabels, result: TaskResult, seenLive: ReadonlySet<number>, nowMs: number): void {
+    const m = result.measurement;
+    if (!m) {
+      return;
+    }
+    const metrics = this.metrics;
+    for (const ms of remainingSamples(m.samplesMs, seenLive)) {
+      metrics.inferenceLatency.observe(labels, msToSeconds(ms));
+    }
+    if (m.latency) {
+      for (const stat of STATS) {
+        metrics.resultLatency.set({ ...labels, stat }, msToSeconds(m.latency[stat]));
+      }
+    }
+    metrics.modelLoad.set(labels, msToSeconds(m.loadMs));
+    metrics.firstRun.set(labels, msToSeconds(m.firstRunMs));
+    metrics.peakMemory.set({ ...labels, kind: 'rss' }, Number(m.peakRssBytes));
+    if (Number(m.arenaPeakBytes) > 0) {
+      metrics.peakMemory.set({ ...labels, kind: 'arena' }, Number(m.arenaPeakBytes));
+    }
+    if (result.model) {
+      const model = { model: labels.model, variant: labels.variant };
+      metrics.modelSize.set(model, Number(result.model.sizeBytes));
+      metrics.modelGzipSize.set(model, Number(result.model.gzipSizeBytes));
+    }
+    if (m.fidelity) {
+      metrics.fidelity.set({ ...labels, metric: 'cosine' }, m.fidelity.cosine);
+      metrics.snr.set(labels, m.fidelity.snrDb);
+      for (const [metric, value] of [
+        ['top1_agreement', m.fidelity.top1Agreement],
+        ['top5_agreement', m.fidelity.top5Agreement],
+      ] as const) {
+        if (value !== undefined && value !== null) {
+          metrics.fidelity.set({ ...labels, metric }, value);
+        }
+      }
+    }
+    this.recordOps(labels, m.ops);
+    metrics.results.inc(labels);
+    metrics.resultTimestamp.set(labels, nowMs / 1000);
+  }
+
+  private recordOps(
+    labels: ResultLabels,
+    ops: { opType: string; provider: string; medianMs: number }[],
+  ): void {
+    const byKey = new Map<string, { op_type: string; provider: string; ms: number; nodes: number }>();
+    for (const op of ops) {
+      const key = `${op.opType}\u0000${op.provider}`;
+      const row = byKey.get(key) ?? { op_type: op.opType, provider: op.provider, ms: 0, nodes: 0 };
+      row.ms += op.medianMs;
+      row.nodes += 1;
+      byKey.set(key, row);
+    }
+    const seriesKey = JSON.stringify(labels);
+    const current = [...byKey.values()].map((r) => [r.op_type, r.provider]);
+    for (const [op_type, provider] of this.opSeries.get(seriesKey) ?? []) {
+      if (!byKey.has(`${op_type}\u0000${provider}`)) {
+        this.metrics.opLatency.remove({ ...labels, op_type: op_type!, provider: provider! });
+        this.metrics.opNodes.remove({ ...labels, op_type: op_type!, provider: provider! });
+      }
+    }
+    for (const row of byKey.values()) {
+      const opLabels = { ...labels, op_type: row.op_type, provider: row.provider };
+      this.metrics.opLatency.set(opLabels, msToSeconds(row.ms));
+      this.metrics.opNodes.set(opLabels, row.nodes);
+    }
+    this.opSeries.set(seriesKey, current);
+  }
+}

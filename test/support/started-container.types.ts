@@ -1,0 +1,6 @@
+/** What every start-*-container helper returns (host networking: host is always loopback). */
+export interface StartedService {
+  host: string;
+  port: number;
+  stop(): Promise<void>;
+}
