@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBench } from './commands/bench.command.js';
 import { registerCompress } from './commands/compress.command.js';
 import { registerInspect } from './commands/inspect.command.js';
+import { registerReport } from './commands/report.command.js';
 import { registerServe } from './commands/serve.command.js';
 import { registerSubmit } from './commands/submit.command.js';
 import { EXIT, describeError } from './support/cli-error.js';
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<number> {
   registerCompress(program);
   registerServe(program);
   registerInspect(program);
+  registerReport(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;

@@ -10,6 +10,7 @@ import { AgentGatewayController } from './grpc/agent-gateway.controller.js';
 import { CoordinatorController } from './grpc/coordinator.controller.js';
 import { GrpcExceptionFilter } from './grpc/rpc-exception.filter.js';
 import { HealthController } from './http/health.controller.js';
+import { ReportController } from './http/report.controller.js';
 import {
   COORDINATOR_METRICS_CONTROLLERS,
   COORDINATOR_METRICS_PROVIDERS,
@@ -37,6 +38,7 @@ export class CoordinatorModule implements OnApplicationShutdown {
         CoordinatorController,
         AgentGatewayController,
         HealthController,
+        ReportController,
         ...COORDINATOR_METRICS_CONTROLLERS,
       ],
       providers: [

@@ -46,7 +46,7 @@ stage_node_app() {
   [[ -d "$ROOT/recipes" ]] && cp -r "$ROOT/recipes" "$rootfs/app/"
   mkdir -p "$rootfs/app/dist"
   cp -r "$ROOT/dist/apps" "$ROOT/dist/libs" "$rootfs/app/dist/"
-  find "$rootfs/app/dist" \( -name '*.map' -o -name '*.spec.js' -o -name '*.fixture.js' \) -delete
+  find "$rootfs/app/dist" \( -name '*.map' -o -name '*.spec.js' \) -delete
   # Production dependencies only; onnxruntime-node ships every platform's binaries, keep linux/x64.
   (cd "$ROOT" && npm ls --omit=dev --parseable --all 2>/dev/null | tail -n +2) | while read -r dir; do
     local rel="${dir#"$ROOT"/}"

@@ -1,3 +1,4 @@
+import { SNR_CAP_DB } from '#bench';
 import { type Fidelity } from './result-json.js';
 import {
   escapeHtml as e,
@@ -99,8 +100,8 @@ function fidelityCells(f: Fidelity | null, isOriginal: boolean): string {
     return `<td class="num muted">${text}</td><td class="num muted">—</td><td class="num muted">—</td><td class="num muted">—</td>`;
   }
   const top1 = f.top1Agreement === undefined ? '—' : `${(f.top1Agreement * 100).toFixed(1)} %`;
-  // The measurement writes 999 dB for outputs identical to the reference (an infinite SNR).
-  const snr = f.snrDb >= 999 ? '∞ (identical)' : `${f.snrDb.toFixed(1)} dB`;
+  // The measurement caps SNR at SNR_CAP_DB for outputs identical to the reference (an infinite SNR).
+  const snr = f.snrDb >= SNR_CAP_DB ? '∞ (identical)' : `${f.snrDb.toFixed(1)} dB`;
   const title = f.reference ? ` title="${e(`compared with ${f.reference}`)}"` : '';
   return (
     `<td class="num"${title}>${e(f.cosine.toFixed(5))}</td><td class="num">${e(snr)}</td>` +
@@ -116,7 +117,8 @@ function comparisonRow(row: ComparisonRow): string {
       m.key === 'median' ? `95 % CI ${formatMs(row.ci95[0])} – ${formatMs(row.ci95[1])}` : '',
     ),
   ).join('');
-  const ratio = row.ratio === null ? '—' : `${row.ratio.toFixed(2)}×`;
+  // compression.ratio is compressed / original (0.25 = 75 % smaller); people read "4× smaller".
+  const ratio = row.ratio === null || row.ratio <= 0 ? '—' : `${(1 / row.ratio).toFixed(2)}× smaller`;
   return `<tr><td><b>${e(row.variant)}</b></td>${cells}<td class="num">${e(ratio)}</td>${fidelityCells(
     row.fidelity,
     row.isOriginal,

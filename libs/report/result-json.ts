@@ -8,7 +8,8 @@ import { variantFields } from './variant-fields.js';
 export interface ResultJson {
   run: { id: string; name: string; state: string; createdAt: string; finishedAt: string | null };
   results: ResultEntry[];
-  failures: { model: string; variant: string; ep: string; agentId: string; error: string }[];
+  /** Tasks that ended without a result; `runtime` is the version asked for ('' = the agent's default). */
+  failures: { model: string; variant: string; ep: string; runtime: string; agentId: string; error: string }[];
 }
 
 export interface ResultEntry {
@@ -174,7 +175,14 @@ export function toResultJson(response: GetRunResponse, agents: Agent[]): ResultJ
     }),
     failures: response.tasks
       .filter((t) => t.state === TaskState.TASK_STATE_FAILED)
-      .map((t) => ({ model: t.modelName, variant: t.variant, ep: t.ep, agentId: t.agentId, error: t.error })),
+      .map((t) => ({
+        model: t.modelName,
+        variant: t.variant,
+        ep: t.ep,
+        runtime: t.runtime,
+        agentId: t.agentId,
+        error: t.error,
+      })),
   };
 }
 

@@ -165,7 +165,7 @@ export function syntheticResultJson(options: SyntheticOptions = {}): ResultJson 
               compression: {
                 sizeBytes: size,
                 gzipSizeBytes: Math.round(size * 0.93),
-                ratio: originalSize / size,
+                ratio: size / originalSize,
                 originalSizeBytes: originalSize,
               },
               compressionTensors,

@@ -36,7 +36,7 @@ export function renderVariantComparison(json: ResultJson): string | undefined {
     return [
       r.model,
       r.variant,
-      `${String(r.agent.name)}/${r.ep}`,
+      `${String(r.agent.name)}/${r.ep}/${r.runtime}`,
       bytes(r.sizeBytes),
       r.variant === 'original'
         ? '1.00x'
@@ -57,7 +57,7 @@ export function renderVariantComparison(json: ResultJson): string | undefined {
       [
         'model',
         'variant',
-        'agent/ep',
+        'agent/ep/runtime',
         'size',
         'smaller',
         'gzip smaller',
@@ -77,10 +77,27 @@ export function renderVariantComparison(json: ResultJson): string | undefined {
 
 /** The same model on several ONNX Runtime versions of one agent, side by side. */
 export function renderRuntimeComparison(json: ResultJson): string | undefined {
-  const runtimes = new Set(json.results.map((r) => r.runtime));
+  const runtimes = new Set([
+    ...json.results.map((r) => r.runtime),
+    ...json.failures.map((f) => f.runtime).filter(Boolean),
+  ]);
   if (runtimes.size < 2) {
     return undefined;
   }
+  // A runtime that refuses a model is a finding of the comparison, shown in its row.
+  const refused = json.failures.map((f) => [
+    f.variant === 'original' ? f.model : `${f.model} [${f.variant}]`,
+    `${f.agentId.slice(0, 14)}/${f.ep}`,
+    f.runtime,
+    `refused: ${f.error.slice(0, 100)}`,
+    '',
+    '',
+    '',
+    '',
+    '',
+    '',
+    '',
+  ]);
   const rows = json.results
     .filter((r) => r.variant === 'original')
     .sort(
@@ -98,7 +115,8 @@ export function renderRuntimeComparison(json: ResultJson): string | undefined {
       `${ms(r.latencyMs.ci95[0])}-${ms(r.latencyMs.ci95[1])}`,
       bytes(r.peakRssBytes),
       ...(r.fidelity ? fidelityCells(r) : ['reference', '', '']),
-    ]);
+    ])
+    .concat(refused);
   return (
     'ONNX Runtime versions (outputs compared with the oldest runtime)\n' +
     renderTable(

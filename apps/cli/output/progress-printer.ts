@@ -56,6 +56,9 @@ export class ProgressPrinter {
   }
 
   private label(task: Task): string {
-    return `${task.modelName} [${task.ep}${task.agentId ? ` @ ${task.agentId.slice(0, 14)}` : ''}]`;
+    const variant = task.variant === 'original' ? '' : ` (${task.variant})`;
+    const runtime = task.runtime ? ` ort ${task.runtime}` : '';
+    const agent = task.agentId ? ` @ ${task.agentId.slice(0, 14)}` : '';
+    return `${task.modelName}${variant} [${task.ep}${runtime}${agent}]`;
   }
 }

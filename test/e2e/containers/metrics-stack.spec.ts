@@ -31,6 +31,7 @@ let prometheus: PrometheusApi;
 let coordinatorUrl = '';
 let agentUrl = '';
 let runId = '';
+let stackUp = false;
 const startedAt = Date.now();
 
 await test('the stack starts: coordinator, two agents, Prometheus', { skip }, async () => {
@@ -63,9 +64,12 @@ await test('the stack starts: coordinator, two agents, Prometheus', { skip }, as
   client = createGrpcClient(grpc);
   await waitFor(async () => (await prometheus.scalar(`sum(up{job=~"mlfarm-.*"})`)) === 3, 60_000, 'three targets up');
   await waitFor(async () => (await prometheus.scalar(`sum(${METRIC.agentsConnected})`)) === 2, 60_000, 'two agents connected');
+  stackUp = true;
 });
 
-await test('while a long task runs, the latency series in Prometheus grows before it ends', { skip }, async () => {
+const skipRest = skip || (!stackUp && 'the stack did not start');
+
+await test('while a long task runs, the latency series in Prometheus grows before it ends', { skip: skipRest }, async () => {
   const c = client!;
   const bytes = await readFile(bundledModelPath('det'));
   const det = await uploadBytes(c, bytes, MODEL, ArtifactKind.ARTIFACT_KIND_MODEL);
@@ -99,7 +103,7 @@ await test('while a long task runs, the latency series in Prometheus grows befor
   await waitFor(async () => (await prometheus.scalar(`sum(${METRIC.results})`)) === 4, 30_000, 'all results scraped');
 });
 
-await test('every PromQL query of every panel of every dashboard returns data', { skip }, async () => {
+await test('every PromQL query of every panel of every dashboard returns data', { skip: skipRest }, async () => {
   const range = Math.ceil((Date.now() - startedAt) / 1000) + 60;
   const empty: string[] = [];
   for (const { file, dashboard } of renderAllDashboards()) {
@@ -113,7 +117,7 @@ await test('every PromQL query of every panel of every dashboard returns data', 
   assert.deepEqual(empty, [], 'panels without data');
 });
 
-await test('the hardware comparison shows the CPU-limited agent slower', { skip }, async () => {
+await test('the hardware comparison shows the CPU-limited agent slower', { skip: skipRest }, async () => {
   const dashboard = renderAllDashboards().find((d) => d.file === 'hardware-comparison.json')!.dashboard;
   const { expr } = panelQueries(dashboard).find((q) => q.panel === 'Median latency by agent (last result)')!;
   const result = await prometheus.query(
@@ -123,7 +127,7 @@ await test('the hardware comparison shows the CPU-limited agent slower', { skip 
   assert.ok(median(SMALL) > median(BIG), `0.5 CPU ${median(SMALL)} s vs 2 CPUs ${median(BIG)} s`);
 });
 
-await test('promtool check metrics passes on the coordinator and an agent', { skip: skip || (!promtoolPath() && 'promtool not installed') }, async () => {
+await test('promtool check metrics passes on the coordinator and an agent', { skip: skipRest || (!promtoolPath() && 'promtool not installed') }, async () => {
   for (const url of [coordinatorUrl, agentUrl]) {
     const text = await (await fetch(url)).text();
     assert.ok(text.includes('# TYPE'), url);
