@@ -67,9 +67,9 @@ stage_prometheus() {
   base_files "$rootfs"
   copy_with_libs "$rootfs" "$(command -v prometheus)" /bin/prometheus
   copy_with_libs "$rootfs" "$(command -v promtool)" /bin/promtool
-  mkdir -p "$rootfs/etc/prometheus/rules" "$rootfs/prometheus"
+  mkdir -p "$rootfs/etc/prometheus" "$rootfs/prometheus"
   cp "$ROOT/deploy/prometheus/prometheus.yml" "$rootfs/etc/prometheus/prometheus.yml"
-  cp "$ROOT/deploy/prometheus/mlfarm.rules.yml" "$rootfs/etc/prometheus/rules/mlfarm.rules.yml"
+  cp "$ROOT/deploy/prometheus/mlfarm.rules.yml" "$rootfs/etc/prometheus/mlfarm.rules.yml"
   cp "$HERE/prometheus.Dockerfile" "$STAGE/prometheus/"
 }
 

@@ -14,6 +14,8 @@ export interface TensorReport {
   sparsity?: number;
   /** Why the tensor was left as it was. */
   skipped?: string;
+  /** Steps of the recipe not applied to this tensor, and why, when the rest was (e.g. `prune skipped: ...`). */
+  notes?: string[];
   /** Storage form: `lut-uint4`, `lut-uint8`, `qdq-int4`, `matmul_nbits`, `sparse-int16`, `dense`. */
   storage?: string;
 }

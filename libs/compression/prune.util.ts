@@ -59,7 +59,11 @@ function zeroSmallest(values: Float32Array, count: number): void {
   }
 }
 
-/** In every run of m consecutive weights along `dim`, the n smallest become 0 (a short tail: pro rata). */
+/**
+ * In every run of m consecutive weights along `dim` (for a Conv weight [O, I, kh, kw] and dim 1: m input
+ * channels of one output channel at one kernel position), the n smallest become 0; a short tail (I not a
+ * multiple of m) loses its share pro rata, rounded down. Axes shorter than m are refused by pruneUnfit.
+ */
 function pruneNm(values: Float32Array, dims: readonly number[], dim: number, n: number, m: number): void {
   const { pre, len, post } = axisView(dims, dim);
   const at = new Int32Array(m);
@@ -118,6 +122,26 @@ function pruneBlocks(
       }
     }
   }
+}
+
+/**
+ * Why `config` cannot prune a tensor of `dims` along `dim`, or null when it can. n:m sparsity (NVIDIA's
+ * 2:4 for Conv) means m consecutive input channels of one output channel at one kernel position; a
+ * depthwise Conv ([C, 1, kh, kw]: one input channel per group) has no such group, and grouping across
+ * kernel positions instead would be a different, unstructured pattern that no sparse kernel runs.
+ */
+export function pruneUnfit(dims: readonly number[], dim: number, config: PruneConfig): string | null {
+  if (config.mode !== 'n_m') {
+    return null;
+  }
+  const n = config.n ?? 2;
+  const m = config.m ?? 4;
+  const len = dims[dim] ?? 1;
+  if (len >= m) {
+    return null;
+  }
+  const what = len === 1 ? ' (depthwise Conv: one input channel per group)' : '';
+  return `n:m ${n}:${m} needs groups of ${m} along axis ${dim}, which has length ${len}${what}; not pruned`;
 }
 
 export function sparsityOf(values: Float32Array): number {

@@ -5,7 +5,7 @@ import { type NameAllocator, payloadBytes, typedTensor } from './graph-builder.u
 import { quantizeLinear } from './linear-quant.util.js';
 import { decodePalettized, encodePalettized } from './palettize-encode.util.js';
 import { palettize } from './palettize.util.js';
-import { prune, sparsityOf } from './prune.util.js';
+import { prune, pruneUnfit, sparsityOf } from './prune.util.js';
 import {
   decodeDequantize,
   dequantizeOpset,
@@ -84,10 +84,21 @@ function applyConfig(
   const rank = dims.length;
   const axes = weightAxes(weight, rank);
   const methods: string[] = [];
+  const notes: string[] = [];
   let values = original;
+  let pruned = false;
   if (config.prune) {
-    values = prune(original, dims, normalizeAxis(config.prune.dim ?? axes.input, rank), config.prune);
-    methods.push(`prune(${config.prune.mode})`);
+    const dim = normalizeAxis(config.prune.dim ?? axes.input, rank);
+    const unfit = pruneUnfit(dims, dim, config.prune);
+    if (unfit === null) {
+      values = prune(original, dims, dim, config.prune);
+      methods.push(`prune(${config.prune.mode})`);
+      pruned = true;
+    } else if (!config.palettize && !config.quantize) {
+      throw new SkipWeight(unfit);
+    } else {
+      notes.push(`prune skipped: ${unfit}`);
+    }
   }
   let encoding: WeightEncoding;
   let decoded: Float32Array;
@@ -105,7 +116,7 @@ function applyConfig(
       dims,
       normalizeAxis(pc.channelAxis ?? axes.output, rank),
       pc,
-      config.prune !== undefined,
+      pruned,
     );
     encoding = encodePalettized(weight.name, dims, p, fourBit, ctx.names);
     decoded = decodePalettized(dims, p);
@@ -120,6 +131,7 @@ function applyConfig(
     methods.push(`quantize(${config.quantize.mode},${config.quantize.dtype},${storage.split(':')[1] ?? ''})`);
     storage = storage.split(':')[0]!;
   } else {
+    // Only pruning is configured, and pruneUnfit let it through (otherwise the tensor was skipped).
     decoded = values;
     const prune = config.prune!;
     const sparse = sparseBytes(values);
@@ -149,8 +161,11 @@ function applyConfig(
     sqnrDb: sqnrDb(original, decoded),
     storage,
   };
-  if (config.prune) {
+  if (pruned) {
     out.sparsity = sparsityOf(decoded);
+  }
+  if (notes.length > 0) {
+    out.notes = notes;
   }
   return { report: out, encoding };
 }

@@ -24,8 +24,16 @@ export const COMPRESSION: DashboardSpec = {
           kind: 'bargauge',
           unit: 'bytes',
           queries: [
-            { expr: `max by (variant) (${selected(METRIC.modelSize, '', MODEL_FILTER)})`, legend: '{{variant}}', instant: true },
-            { expr: `max by (variant) (${selected(METRIC.modelGzipSize, '', MODEL_FILTER)})`, legend: '{{variant}} gzip', instant: true },
+            {
+              expr: `max by (variant) (${selected(METRIC.modelSize, '', MODEL_FILTER)})`,
+              legend: '{{variant}}',
+              instant: true,
+            },
+            {
+              expr: `max by (variant) (${selected(METRIC.modelGzipSize, '', MODEL_FILTER)})`,
+              legend: '{{variant}} gzip',
+              instant: true,
+            },
           ],
         },
         {
@@ -53,7 +61,13 @@ export const COMPRESSION: DashboardSpec = {
           description: 'Is the compressed variant faster on each agent?',
           kind: 'bargauge',
           unit: 's',
-          queries: [{ expr: `max by (variant, agent, ep) (${median()})`, legend: '{{variant}} on {{agent}} {{ep}}', instant: true }],
+          queries: [
+            {
+              expr: `max by (variant, agent, ep) (${median()})`,
+              legend: '{{variant}} on {{agent}} {{ep}}',
+              instant: true,
+            },
+          ],
         },
         {
           title: 'Latency relative to the original',
@@ -75,7 +89,13 @@ export const COMPRESSION: DashboardSpec = {
           description: 'Runner peak RSS: does compression let the model fit where the original does not?',
           kind: 'bargauge',
           unit: 'bytes',
-          queries: [{ expr: `max by (variant, agent) (${selected(METRIC.peakMemory, 'kind="rss"')})`, legend: '{{variant}} on {{agent}}', instant: true }],
+          queries: [
+            {
+              expr: `max by (variant, agent) (${selected(METRIC.peakMemory, 'kind="rss"')})`,
+              legend: '{{variant}} on {{agent}}',
+              instant: true,
+            },
+          ],
         },
       ],
     },
@@ -84,11 +104,16 @@ export const COMPRESSION: DashboardSpec = {
       panels: [
         {
           title: 'Output cosine similarity vs the original',
-          description: 'How close the variant outputs stay to the original model on the same inputs (1 = identical).',
+          description:
+            'How close the variant outputs stay to the original model on the same inputs (1 = identical).',
           kind: 'bargauge',
           unit: 'none',
           queries: [
-            { expr: `max by (variant, agent) (${selected(METRIC.fidelity, 'metric="cosine"')})`, legend: '{{variant}} on {{agent}}', instant: true },
+            {
+              expr: `max by (variant, agent) (${selected(METRIC.fidelity, 'metric="cosine"')})`,
+              legend: '{{variant}} on {{agent}}',
+              instant: true,
+            },
           ],
         },
         {
@@ -96,7 +121,13 @@ export const COMPRESSION: DashboardSpec = {
           description: 'Signal-to-noise ratio of the outputs in dB (higher = more faithful).',
           kind: 'bargauge',
           unit: 'dB',
-          queries: [{ expr: `max by (variant, agent) (${selected(METRIC.snr)})`, legend: '{{variant}} on {{agent}}', instant: true }],
+          queries: [
+            {
+              expr: `max by (variant, agent) (${selected(METRIC.snr)})`,
+              legend: '{{variant}} on {{agent}}',
+              instant: true,
+            },
+          ],
         },
       ],
     },

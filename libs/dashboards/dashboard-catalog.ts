@@ -7,7 +7,13 @@ import { HARDWARE_COMPARISON } from './hardware-comparison.dashboard.js';
 import { NIGHTLY_TRENDS } from './nightly-trends.dashboard.js';
 import { PER_OP } from './per-op.dashboard.js';
 
-export const DASHBOARD_SPECS: readonly DashboardSpec[] = [HARDWARE_COMPARISON, COMPRESSION, PER_OP, FARM_HEALTH, NIGHTLY_TRENDS];
+export const DASHBOARD_SPECS: readonly DashboardSpec[] = [
+  HARDWARE_COMPARISON,
+  COMPRESSION,
+  PER_OP,
+  FARM_HEALTH,
+  NIGHTLY_TRENDS,
+];
 
 export interface RenderedDashboard {
   file: string;

@@ -30,12 +30,19 @@ function checkPanel(panel: Panel | RowPanel, file: string): void {
   assert.equal(typeof panel.type, 'string', `${file}: panel type`);
   assert.equal(typeof panel.id, 'number', `${file}: panel id`);
   const grid = panel.gridPos!;
-  assert.ok(grid.w > 0 && grid.w <= 24 && grid.x + grid.w <= 24 && grid.h > 0, `${file}: gridPos of ${panel.title}`);
+  assert.ok(
+    grid.w > 0 && grid.w <= 24 && grid.x + grid.w <= 24 && grid.h > 0,
+    `${file}: gridPos of ${panel.title}`,
+  );
   if (panel.type === 'row') {
     return;
   }
   const p = panel as Panel;
-  assert.deepEqual(p.datasource, { type: 'prometheus', uid: 'mlfarm-prometheus' }, `${file}: ${p.title} datasource`);
+  assert.deepEqual(
+    p.datasource,
+    { type: 'prometheus', uid: 'mlfarm-prometheus' },
+    `${file}: ${p.title} datasource`,
+  );
   assert.ok((p.targets ?? []).length > 0, `${file}: ${p.title} has queries`);
   for (const target of p.targets ?? []) {
     assert.equal(typeof target.refId, 'string');
@@ -66,7 +73,11 @@ await test('every committed dashboard satisfies the @grafana/schema Dashboard sh
 
 await test('the measurement dashboards filter by model, variant, agent and ep', () => {
   for (const { file, dashboard } of rendered.filter((r) => r.file !== 'farm-health.json')) {
-    assert.deepEqual((dashboard.templating?.list ?? []).map((v) => v.name), ['model', 'variant', 'agent', 'ep'], file);
+    assert.deepEqual(
+      (dashboard.templating?.list ?? []).map((v) => v.name),
+      ['model', 'variant', 'agent', 'ep'],
+      file,
+    );
   }
 });
 
@@ -75,7 +86,9 @@ await test('every query names a family the apps export (or a Prometheus built-in
   const builtIns = new Set(['up', 'process_resident_memory_bytes']);
   for (const { file, dashboard } of rendered) {
     for (const { panel, expr } of panelQueries(dashboard)) {
-      const names = [...expr.matchAll(/\b((?:mlfarm|grpc_server|process)_[a-z_]+|up)(?=\s*[{)[])/g)].map((m) => m[1]!);
+      const names = [...expr.matchAll(/\b((?:mlfarm|grpc_server|process)_[a-z_]+|up)(?=\s*[{)[])/g)].map(
+        (m) => m[1]!,
+      );
       assert.ok(names.length > 0, `${file} / ${panel}: ${expr}`);
       for (const name of names) {
         const family = name.replace(/_(bucket|count|sum)$/, '');

@@ -38,21 +38,35 @@ export const FARM_HEALTH: DashboardSpec = {
           description: 'Every task the store holds, by state.',
           kind: 'bargauge',
           unit: 'short',
-          queries: [{ expr: `sum by (status) (${METRIC.tasksInState})`, legend: '{{status}}', instant: true }],
+          queries: [
+            { expr: `sum by (status) (${METRIC.tasksInState})`, legend: '{{status}}', instant: true },
+          ],
         },
         {
           title: 'Tasks finished',
-          description: 'Finished tasks in the time range by outcome; failures say a model or agent is broken.',
+          description:
+            'Finished tasks in the time range by outcome; failures say a model or agent is broken.',
           kind: 'bargauge',
           unit: 'short',
-          queries: [{ expr: `sum by (status) (increase(${METRIC.tasksFinished}[$__range]))`, legend: '{{status}}', instant: true }],
+          queries: [
+            {
+              expr: `sum by (status) (increase(${METRIC.tasksFinished}[$__range]))`,
+              legend: '{{status}}',
+              instant: true,
+            },
+          ],
         },
         {
           title: 'Lease expiries',
           description: 'Tasks whose agent went silent: re-queued, or failed after the last attempt.',
           kind: 'timeseries',
           unit: 'short',
-          queries: [{ expr: `sum by (outcome) (increase(${METRIC.leaseExpiries}[$__rate_interval]))`, legend: '{{outcome}}' }],
+          queries: [
+            {
+              expr: `sum by (outcome) (increase(${METRIC.leaseExpiries}[$__rate_interval]))`,
+              legend: '{{outcome}}',
+            },
+          ],
         },
         {
           title: 'Agent connects / disconnects',
@@ -75,12 +89,16 @@ export const FARM_HEALTH: DashboardSpec = {
           kind: 'timeseries',
           unit: 'reqps',
           queries: [
-            { expr: `sum by (grpc_method, grpc_code) (rate(${HANDLED}[$__rate_interval]))`, legend: '{{grpc_method}} {{grpc_code}}' },
+            {
+              expr: `sum by (grpc_method, grpc_code) (rate(${HANDLED}[$__rate_interval]))`,
+              legend: '{{grpc_method}} {{grpc_code}}',
+            },
           ],
         },
         {
           title: 'RPC errors in range',
-          description: 'Calls that ended with a non-OK status (0 when none: the `or ... * 0` keeps every method listed).',
+          description:
+            'Calls that ended with a non-OK status (0 when none: the `or ... * 0` keeps every method listed).',
           kind: 'bargauge',
           unit: 'short',
           queries: [
@@ -110,21 +128,37 @@ export const FARM_HEALTH: DashboardSpec = {
           description: 'Coordinator and agent /metrics endpoints Prometheus can reach.',
           kind: 'bargauge',
           unit: 'short',
-          queries: [{ expr: `up{job=~"${JOB.coordinator}|${JOB.agent}"}`, legend: '{{job}} {{instance}}', instant: true }],
+          queries: [
+            {
+              expr: `up{job=~"${JOB.coordinator}|${JOB.agent}"}`,
+              legend: '{{job}} {{instance}}',
+              instant: true,
+            },
+          ],
         },
         {
           title: 'Agent progress messages',
           description: 'Live samples each agent streams while it measures (0 when idle).',
           kind: 'timeseries',
           unit: 'short',
-          queries: [{ expr: `sum by (instance) (rate(${METRIC.agentProgress}[$__rate_interval]))`, legend: '{{instance}}' }],
+          queries: [
+            {
+              expr: `sum by (instance) (rate(${METRIC.agentProgress}[$__rate_interval]))`,
+              legend: '{{instance}}',
+            },
+          ],
         },
         {
           title: 'Process memory',
           description: 'Resident memory of the coordinator and the agents (not the runner children).',
           kind: 'timeseries',
           unit: 'bytes',
-          queries: [{ expr: `process_resident_memory_bytes{job=~"${JOB.coordinator}|${JOB.agent}"}`, legend: '{{job}} {{instance}}' }],
+          queries: [
+            {
+              expr: `process_resident_memory_bytes{job=~"${JOB.coordinator}|${JOB.agent}"}`,
+              legend: '{{job}} {{instance}}',
+            },
+          ],
         },
       ],
     },

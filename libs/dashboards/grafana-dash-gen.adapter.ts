@@ -17,11 +17,23 @@ const PANEL_HEIGHT = 8;
 // Grafana migrates older dashboards on load; writing a current version skips that.
 const SCHEMA_VERSION = 39;
 
-type LegacyPanel = { title?: string; type?: string; span?: number; targets?: QuerySpec[]; description?: string; unit?: string };
+type LegacyPanel = {
+  title?: string;
+  type?: string;
+  span?: number;
+  targets?: QuerySpec[];
+  description?: string;
+  unit?: string;
+};
 type LegacyRow = { title?: string; panels: LegacyPanel[] };
 
 export function renderDashboard(spec: DashboardSpec): Dashboard {
-  const legacy = new dashgen.Dashboard({ title: spec.title, tags: spec.tags, refresh: '30s', time: spec.time });
+  const legacy = new dashgen.Dashboard({
+    title: spec.title,
+    tags: spec.tags,
+    refresh: '30s',
+    time: spec.time,
+  });
   for (const variable of spec.variables) {
     legacy.addTemplate(
       new dashgen.Templates.Query(variable.query, {
@@ -56,14 +68,19 @@ export function renderDashboard(spec: DashboardSpec): Dashboard {
     templating: { list: spec.variables.map(variableModel) },
     annotations: { list: [] },
     links: [],
-    panels: gridPanels((generated.rows ?? []) as unknown as LegacyRow[]),
+    panels: gridPanels(generated.rows ?? []),
   };
 }
 
 function legacyPanel(panel: PanelSpec): InstanceType<typeof dashgen.Panels.Graph> {
   // No `targets` option: grafana-dash-gen would stringify them as Graphite paths. They are set below.
   const graph = new dashgen.Panels.Graph({ title: panel.title, span: panel.span ?? 6 });
-  Object.assign(graph.state, { type: panel.kind, targets: panel.queries, description: panel.description, unit: panel.unit });
+  Object.assign(graph.state, {
+    type: panel.kind,
+    targets: panel.queries,
+    description: panel.description,
+    unit: panel.unit,
+  });
   return graph;
 }
 
@@ -72,7 +89,14 @@ function gridPanels(rows: LegacyRow[]): (Panel | RowPanel)[] {
   let id = 0;
   let y = 0;
   for (const row of rows) {
-    panels.push({ type: 'row', id: ++id, title: row.title ?? '', collapsed: false, gridPos: { x: 0, y, w: 24, h: 1 }, panels: [] });
+    panels.push({
+      type: 'row',
+      id: ++id,
+      title: row.title ?? '',
+      collapsed: false,
+      gridPos: { x: 0, y, w: 24, h: 1 },
+      panels: [],
+    });
     y += 1;
     let x = 0;
     for (const legacy of row.panels) {

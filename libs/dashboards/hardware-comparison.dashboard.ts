@@ -21,15 +21,26 @@ export const HARDWARE_COMPARISON: DashboardSpec = {
           description: 'Which agent runs this model fastest? Lower is better.',
           kind: 'bargauge',
           unit: 's',
-          queries: [{ expr: `max by (agent, ep, runtime) (${median()})`, legend: '{{agent}} {{ep}} ort {{runtime}}', instant: true }],
+          queries: [
+            {
+              expr: `max by (agent, ep, runtime) (${median()})`,
+              legend: '{{agent}} {{ep}} ort {{runtime}}',
+              instant: true,
+            },
+          ],
         },
         {
           title: 'Slowdown vs the fastest agent',
-          description: 'How many times slower than the fastest agent shown (1 = fastest). Select one model and variant.',
+          description:
+            'How many times slower than the fastest agent shown (1 = fastest). Select one model and variant.',
           kind: 'bargauge',
           unit: 'none',
           queries: [
-            { expr: `max by (agent, ep) (${median()}) / scalar(min(${median()}))`, legend: '{{agent}} {{ep}}', instant: true },
+            {
+              expr: `max by (agent, ep) (${median()}) / scalar(min(${median()}))`,
+              legend: '{{agent}} {{ep}}',
+              instant: true,
+            },
           ],
         },
         {
@@ -62,7 +73,11 @@ export const HARDWARE_COMPARISON: DashboardSpec = {
           kind: 'bargauge',
           unit: 'short',
           queries: [
-            { expr: `sum by (agent) (increase(${selected(`${METRIC.inferenceLatency}_count`)}[$__range]))`, legend: '{{agent}}', instant: true },
+            {
+              expr: `sum by (agent) (increase(${selected(`${METRIC.inferenceLatency}_count`)}[$__range]))`,
+              legend: '{{agent}}',
+              instant: true,
+            },
           ],
         },
       ],
@@ -76,8 +91,16 @@ export const HARDWARE_COMPARISON: DashboardSpec = {
           kind: 'bargauge',
           unit: 's',
           queries: [
-            { expr: `max by (agent) (${selected(METRIC.modelLoad)})`, legend: '{{agent}} load', instant: true },
-            { expr: `max by (agent) (${selected(METRIC.firstRun)})`, legend: '{{agent}} first run', instant: true },
+            {
+              expr: `max by (agent) (${selected(METRIC.modelLoad)})`,
+              legend: '{{agent}} load',
+              instant: true,
+            },
+            {
+              expr: `max by (agent) (${selected(METRIC.firstRun)})`,
+              legend: '{{agent}} first run',
+              instant: true,
+            },
           ],
         },
         {
@@ -85,7 +108,13 @@ export const HARDWARE_COMPARISON: DashboardSpec = {
           description: 'Does the model fit? Peak resident memory of the measuring process.',
           kind: 'bargauge',
           unit: 'bytes',
-          queries: [{ expr: `max by (agent) (${selected(METRIC.peakMemory, 'kind="rss"')})`, legend: '{{agent}}', instant: true }],
+          queries: [
+            {
+              expr: `max by (agent) (${selected(METRIC.peakMemory, 'kind="rss"')})`,
+              legend: '{{agent}}',
+              instant: true,
+            },
+          ],
         },
         {
           title: 'Agent hardware',
@@ -93,7 +122,12 @@ export const HARDWARE_COMPARISON: DashboardSpec = {
           kind: 'table',
           unit: 'none',
           span: 12,
-          queries: [{ expr: `max by (agent, cpu_model, cpu_cores, arch, os, gpu, ort_version, labels) (${METRIC.agentInfo})`, instant: true }],
+          queries: [
+            {
+              expr: `max by (agent, cpu_model, cpu_cores, arch, os, gpu, ort_version, labels) (${METRIC.agentInfo})`,
+              instant: true,
+            },
+          ],
         },
       ],
     },

@@ -1,4 +1,11 @@
-export type { DashboardSpec, PanelKind, PanelSpec, QuerySpec, RowSpec, VariableSpec } from './dashboard-spec.types.js';
+export type {
+  DashboardSpec,
+  PanelKind,
+  PanelSpec,
+  QuerySpec,
+  RowSpec,
+  VariableSpec,
+} from './dashboard-spec.types.js';
 export {
   DASHBOARD_SPECS,
   expandForPrometheus,

@@ -10,7 +10,8 @@ export const NIGHTLY_TRENDS: DashboardSpec = {
   uid: 'mlfarm-trends',
   file: 'nightly-trends',
   title: 'mlfarm / Nightly trends',
-  description: 'Latency, memory, size and fidelity of each result over time; regression = now vs best of 7 days.',
+  description:
+    'Latency, memory, size and fidelity of each result over time; regression = now vs best of 7 days.',
   tags: ['mlfarm', 'nightly'],
   time: { from: 'now-30d', to: 'now' },
   variables: RESULT_VARIABLES,
@@ -42,42 +43,72 @@ export const NIGHTLY_TRENDS: DashboardSpec = {
           description: 'Each result median over time.',
           kind: 'timeseries',
           unit: 's',
-          queries: [{ expr: `max by (${BY}, runtime) (${median()})`, legend: '{{model}} {{variant}} {{agent}} {{ep}} ort {{runtime}}' }],
+          queries: [
+            {
+              expr: `max by (${BY}, runtime) (${median()})`,
+              legend: '{{model}} {{variant}} {{agent}} {{ep}} ort {{runtime}}',
+            },
+          ],
         },
         {
           title: 'Peak memory',
           description: 'Runner peak RSS per result over time.',
           kind: 'timeseries',
           unit: 'bytes',
-          queries: [{ expr: `max by (${BY}) (${selected(METRIC.peakMemory, 'kind="rss"')})`, legend: '{{model}} {{variant}} {{agent}}' }],
+          queries: [
+            {
+              expr: `max by (${BY}) (${selected(METRIC.peakMemory, 'kind="rss"')})`,
+              legend: '{{model}} {{variant}} {{agent}}',
+            },
+          ],
         },
         {
           title: 'Cold load time',
           description: 'Session creation time per result over time.',
           kind: 'timeseries',
           unit: 's',
-          queries: [{ expr: `max by (${BY}) (${selected(METRIC.modelLoad)})`, legend: '{{model}} {{variant}} {{agent}}' }],
+          queries: [
+            {
+              expr: `max by (${BY}) (${selected(METRIC.modelLoad)})`,
+              legend: '{{model}} {{variant}} {{agent}}',
+            },
+          ],
         },
         {
           title: 'Model size',
           description: 'A variant growing overnight means the compression recipe changed.',
           kind: 'timeseries',
           unit: 'bytes',
-          queries: [{ expr: `max by (model, variant) (${selected(METRIC.modelSize, '', 'model=~"$model",variant=~"$variant"')})`, legend: '{{model}} {{variant}}' }],
+          queries: [
+            {
+              expr: `max by (model, variant) (${selected(METRIC.modelSize, '', 'model=~"$model",variant=~"$variant"')})`,
+              legend: '{{model}} {{variant}}',
+            },
+          ],
         },
         {
           title: 'Output fidelity (cosine)',
           description: 'A drop means a compression or runtime change altered the outputs.',
           kind: 'timeseries',
           unit: 'none',
-          queries: [{ expr: `max by (${BY}) (${selected(METRIC.fidelity, 'metric="cosine"')})`, legend: '{{model}} {{variant}} {{agent}}' }],
+          queries: [
+            {
+              expr: `max by (${BY}) (${selected(METRIC.fidelity, 'metric="cosine"')})`,
+              legend: '{{model}} {{variant}} {{agent}}',
+            },
+          ],
         },
         {
           title: 'Results per day',
           description: 'Did the nightly run happen? Results stored per day.',
           kind: 'timeseries',
           unit: 'short',
-          queries: [{ expr: `sum by (model, variant) (increase(${selected(METRIC.results)}[1d]))`, legend: '{{model}} {{variant}}' }],
+          queries: [
+            {
+              expr: `sum by (model, variant) (increase(${selected(METRIC.results)}[1d]))`,
+              legend: '{{model}} {{variant}}',
+            },
+          ],
         },
       ],
     },

@@ -11,7 +11,8 @@ export const PER_OP: DashboardSpec = {
   uid: 'mlfarm-ops',
   file: 'per-op-breakdown',
   title: 'mlfarm / Per-operation breakdown',
-  description: 'Time per op type and provider from the profiled pass of the last result; CPU fallbacks of accelerated EPs.',
+  description:
+    'Time per op type and provider from the profiled pass of the last result; CPU fallbacks of accelerated EPs.',
   tags: ['mlfarm', 'ops'],
   time: { from: 'now-6h', to: 'now' },
   variables: RESULT_VARIABLES,
@@ -31,7 +32,13 @@ export const PER_OP: DashboardSpec = {
           description: 'Fraction of the profiled run time per op type.',
           kind: 'bargauge',
           unit: 'percentunit',
-          queries: [{ expr: `topk(10, sum by (op_type) (${OPS}) / scalar(sum(${OPS})))`, legend: '{{op_type}}', instant: true }],
+          queries: [
+            {
+              expr: `topk(10, sum by (op_type) (${OPS}) / scalar(sum(${OPS})))`,
+              legend: '{{op_type}}',
+              instant: true,
+            },
+          ],
         },
         {
           title: 'Op type time by agent',
@@ -51,24 +58,40 @@ export const PER_OP: DashboardSpec = {
           description: 'How the run time splits between the requested EP and the CPU.',
           kind: 'bargauge',
           unit: 's',
-          queries: [{ expr: `sum by (agent, ep, provider) (${OPS})`, legend: '{{agent}} {{ep}} -> {{provider}}', instant: true }],
+          queries: [
+            {
+              expr: `sum by (agent, ep, provider) (${OPS})`,
+              legend: '{{agent}} {{ep}} -> {{provider}}',
+              instant: true,
+            },
+          ],
         },
         {
           title: 'Nodes by provider',
-          description: 'Where the graph nodes ran; for a non-CPU EP the CPUExecutionProvider rows are fallbacks.',
+          description:
+            'Where the graph nodes ran; for a non-CPU EP the CPUExecutionProvider rows are fallbacks.',
           kind: 'bargauge',
           unit: 'short',
           queries: [
-            { expr: `sum by (agent, ep, provider) (${selected(METRIC.opNodes)})`, legend: '{{agent}} {{ep}} -> {{provider}}', instant: true },
+            {
+              expr: `sum by (agent, ep, provider) (${selected(METRIC.opNodes)})`,
+              legend: '{{agent}} {{ep}} -> {{provider}}',
+              instant: true,
+            },
           ],
         },
         {
           title: 'CPU share of run time',
-          description: 'For an accelerated EP, the time lost to CPU fallbacks (1 on the cpu EP by definition).',
+          description:
+            'For an accelerated EP, the time lost to CPU fallbacks (1 on the cpu EP by definition).',
           kind: 'bargauge',
           unit: 'percentunit',
           queries: [
-            { expr: `sum by (agent, ep) (${selected(METRIC.opLatency, CPU)}) / sum by (agent, ep) (${OPS})`, legend: '{{agent}} {{ep}}', instant: true },
+            {
+              expr: `sum by (agent, ep) (${selected(METRIC.opLatency, CPU)}) / sum by (agent, ep) (${OPS})`,
+              legend: '{{agent}} {{ep}}',
+              instant: true,
+            },
           ],
         },
         {

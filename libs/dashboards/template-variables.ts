@@ -9,7 +9,11 @@ const SOURCE = `${METRIC.inferenceLatency}_count`;
 export const RESULT_VARIABLES: VariableSpec[] = [
   { name: 'model', label: 'Model', query: `label_values(${SOURCE}, model)` },
   { name: 'variant', label: 'Variant', query: `label_values(${SOURCE}{model=~"$model"}, variant)` },
-  { name: 'agent', label: 'Agent', query: `label_values(${SOURCE}{model=~"$model",variant=~"$variant"}, agent)` },
+  {
+    name: 'agent',
+    label: 'Agent',
+    query: `label_values(${SOURCE}{model=~"$model",variant=~"$variant"}, agent)`,
+  },
   {
     name: 'ep',
     label: 'Execution provider',

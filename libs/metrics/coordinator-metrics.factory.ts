@@ -2,7 +2,16 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { INFERENCE_LATENCY_BUCKETS_SECONDS } from './latency-buckets.js';
 import { METRIC, RESULT_LABELS, TASK_STATUSES, type TaskStatusLabel } from './metric-names.js';
 
-export const AGENT_INFO_LABELS = ['agent', 'cpu_model', 'cpu_cores', 'arch', 'os', 'gpu', 'ort_version', 'labels'] as const;
+export const AGENT_INFO_LABELS = [
+  'agent',
+  'cpu_model',
+  'cpu_cores',
+  'arch',
+  'os',
+  'gpu',
+  'ort_version',
+  'labels',
+] as const;
 export type AgentInfo = Record<(typeof AGENT_INFO_LABELS)[number], string>;
 
 /** Read at scrape time, so farm-health gauges are never stale and need no bookkeeping. */

@@ -10,8 +10,18 @@ export {
   type ResultLabels,
   type TaskStatusLabel,
 } from './metric-names.js';
-export { GRPC_HANDLING_BUCKETS_SECONDS, INFERENCE_LATENCY_BUCKETS_SECONDS, msToSeconds } from './latency-buckets.js';
-export { liveSamplesOf, remainingSamples, TIMED_PHASE, type LiveSample, type ProgressLike } from './live-samples.adapter.js';
+export {
+  GRPC_HANDLING_BUCKETS_SECONDS,
+  INFERENCE_LATENCY_BUCKETS_SECONDS,
+  msToSeconds,
+} from './latency-buckets.js';
+export {
+  liveSamplesOf,
+  remainingSamples,
+  TIMED_PHASE,
+  type LiveSample,
+  type ProgressLike,
+} from './live-samples.adapter.js';
 export {
   AGENT_INFO_LABELS,
   createCoordinatorMetrics,

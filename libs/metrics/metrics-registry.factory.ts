@@ -2,7 +2,11 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 
 // prom-client's default collector exports these gauges with a `_total` suffix, which `promtool check
 // metrics` rejects (only counters may end in _total); the rest of its process/nodejs families are fine.
-const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+const LINT_FAILING_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 /**
  * One registry per app instance, never prom-client's global one: tests and `mlfarm bench` run a

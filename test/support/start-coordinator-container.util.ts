@@ -14,7 +14,14 @@ export async function startCoordinatorContainer(
 ): Promise<StartedService & { grpcPort: number }> {
   const container = await new GenericContainer(options.image)
     .withNetworkMode('host')
-    .withCommand(['--grpc', `${LOOPBACK}:${options.grpcPort}`, '--http', `${LOOPBACK}:${options.httpPort}`, '--data-dir', '/data'])
+    .withCommand([
+      '--grpc',
+      `${LOOPBACK}:${options.grpcPort}`,
+      '--http',
+      `${LOOPBACK}:${options.httpPort}`,
+      '--data-dir',
+      '/data',
+    ])
     .withWaitStrategy(Wait.forLogMessage(/coordinator: gRPC/))
     .withStartupTimeout(60_000)
     .start();

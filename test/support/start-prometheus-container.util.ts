@@ -23,14 +23,14 @@ export async function startPrometheusContainer(options: PrometheusContainerOptio
   const interval = `${options.scrapeIntervalSeconds}s`;
   const config = stringify({
     global: { scrape_interval: interval, evaluation_interval: interval },
-    rule_files: ['/etc/prometheus/rules/mlfarm.rules.yml'],
+    rule_files: ['mlfarm.rules.yml'],
     scrape_configs: options.jobs.map((j) => ({ job_name: j.job, static_configs: [{ targets: j.targets }] })),
   });
   const container = await new GenericContainer(options.image)
     .withNetworkMode('host')
     .withCopyContentToContainer([
       { content: config, target: '/etc/prometheus/prometheus.yml' },
-      { content: await readFile(options.rulesFile, 'utf8'), target: '/etc/prometheus/rules/mlfarm.rules.yml' },
+      { content: await readFile(options.rulesFile, 'utf8'), target: '/etc/prometheus/mlfarm.rules.yml' },
     ])
     .withCommand([
       '--config.file=/etc/prometheus/prometheus.yml',

@@ -19,7 +19,7 @@ function grpcStatusCode(error: unknown): status {
     'code' in payload &&
     typeof payload.code === 'number'
   ) {
-    return payload.code as status;
+    return payload.code;
   }
   return status.INTERNAL;
 }

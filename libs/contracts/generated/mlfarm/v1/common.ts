@@ -176,7 +176,7 @@ export interface OutputFidelity {
 
 export interface Fidelity {
   cosine: number;
-  /** Capped at 999 dB for outputs identical to the reference (an infinite SNR has no wire form). */
+  /** Capped at 200 dB for outputs identical to the reference (an infinite SNR has no wire form). */
   snrDb: number;
   psnrDb: number;
   maxAbsError: number;
@@ -200,6 +200,7 @@ export interface CompressionTotals {
   gzipSizeBytes: string;
   originalSizeBytes: string;
   originalGzipSizeBytes: string;
+  /** Compressed size / original size: 0.25 means 75 % smaller. */
   ratio: number;
   gzipRatio: number;
 }
@@ -211,6 +212,7 @@ export interface TensorCompression {
   bits: number;
   bytesBefore: string;
   bytesAfter: string;
+  /** Weight SQNR; 200 (the cap) for a lossless tensor, 0 for a skipped one. */
   sqnrDb: number;
   sparsity: number;
   skipped: string;
