@@ -196,4 +196,8 @@ export interface BenchProgress {
   done: number;
   total: number;
   lastMs?: number;
+  /** Timed loop only: every sample since the previous progress message, so live metrics miss none. */
+  samplesMs?: number[];
+  /** Index of samplesMs[0] among the timed iterations. */
+  firstIndex?: number;
 }

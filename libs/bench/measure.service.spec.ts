@@ -36,6 +36,22 @@ await test('measure in-process on the detection model at a small shape', async (
   assert.deepEqual([last.done, last.total], [6, 6]);
 });
 
+await test('timed-loop progress streams every sample exactly once, in order', async () => {
+  const progress: BenchProgress[] = [];
+  const r = await measure(smallTask({ iterations: 3, minDurationMs: 700, profile: false }), (p) =>
+    progress.push(p),
+  );
+  const timed = progress.filter((p) => p.phase === 'measure');
+  assert.ok(timed.length >= 2, 'several messages during a 0.7 s loop');
+  const streamed = timed.flatMap((p) => p.samplesMs ?? []);
+  assert.deepEqual(streamed, r.samplesMs);
+  let next = 0;
+  for (const p of timed) {
+    assert.equal(p.firstIndex, next);
+    next += p.samplesMs!.length;
+  }
+});
+
 await test('minDurationMs keeps iterating past the iteration count, up to maxIterations', async () => {
   const r = await measure(
     smallTask({ warmupIterations: 0, iterations: 2, minDurationMs: 10_000, maxIterations: 7 }),

@@ -112,6 +112,7 @@ async function timedLoop(
   let samples = new Float64Array(Math.min(max, Math.max(scenario.iterations, 1024)));
   const start = process.hrtime.bigint();
   let lastReport = start;
+  let reported = 0;
   let count = 0;
   for (;;) {
     const t0 = process.hrtime.bigint();
@@ -130,12 +131,16 @@ async function timedLoop(
     const done = count >= max || (count >= scenario.iterations && t1 - start >= minNs);
     if (done || t1 - lastReport >= PROGRESS_INTERVAL_NS) {
       lastReport = t1;
+      // At most one message per PROGRESS_INTERVAL: the copy of the new samples costs nothing per iteration.
       onProgress({
         phase: 'measure',
         done: count,
         total: Math.max(scenario.iterations, count),
         lastMs: samples[count - 1]!,
+        samplesMs: Array.from(samples.subarray(reported, count)),
+        firstIndex: reported,
       });
+      reported = count;
     }
     if (done) {
       return Array.from(samples.subarray(0, count));

@@ -1,9 +1,8 @@
 /**
- * The one place that knows how timed samples travel during a task. Today a TaskProgress carries only the
- * latest sample (`last_ms`, iteration `done`), throttled to ~250 ms by the runner, so live series see a
- * sample of the iterations and the final result fills in the rest (see `remainingSamples`).
- * If TaskProgress gains `repeated double samples_ms` + `uint32 first_index` (every sample since the
- * previous message), this adapter returns all of them and nothing else changes.
+ * The one place that knows how timed samples travel during a task: each TaskProgress of the timed phase
+ * carries every sample since the previous message (`samples_ms`, from `first_index`), about every 250 ms.
+ * Messages from older agents carry only `last_ms`; then live series see a sample of the iterations and
+ * the final result fills in the rest (see `remainingSamples`).
  */
 export interface LiveSample {
   /** 0-based index of the timed iteration. */

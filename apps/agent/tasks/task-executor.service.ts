@@ -152,6 +152,8 @@ export class TaskExecutorService {
               done: p.done,
               total: p.total,
               lastMs: p.lastMs ?? 0,
+              samplesMs: p.samplesMs ?? [],
+              firstIndex: p.firstIndex ?? 0,
             },
           });
         },

@@ -190,6 +190,10 @@ export interface TaskProgress {
   done: number;
   total: number;
   lastMs: number;
+  /** Timed phase only: every sample since the previous progress message (live latency metrics). */
+  samplesMs: number[];
+  /** Index of samples_ms[0] among the task's timed iterations. */
+  firstIndex: number;
 }
 
 export interface WatchRunResponse {
