@@ -18,11 +18,10 @@
  */
 export const EXACT_LIMIT = 8192;
 /** Quantile bins of the approximate path; as many value-uniform bins are merged in (at most twice this). */
-export const HISTOGRAM_BINS = 4096;
-/** LUTs this large (8-bit: k = 256) cost k/16 times more per DP point, so they use fewer, mixed bins. */
+export const HISTOGRAM_BINS = 2048;
+/** LUTs this large (8-bit: k = 256) cost k/16 times more per DP point, so they leave the exact DP earlier. */
 const LARGE_K = 64;
 const LARGE_K_LIMIT = 2048;
-const LARGE_K_BINS = 2048;
 const MAX_LLOYD_STEPS = 200;
 
 /**
@@ -40,7 +39,7 @@ export function kmeans1d(values: ArrayLike<number>, k: number, exactLimit?: numb
   if (xs.length <= limit) {
     return optimalCentroids(xs, ws, k);
   }
-  const bins = mixedBins(xs, ws, large ? LARGE_K_BINS : HISTOGRAM_BINS);
+  const bins = mixedBins(xs, ws, HISTOGRAM_BINS);
   const centroids = optimalCentroids(bins.xs, bins.ws, k);
   lloyd(xs, ws, centroids);
   return centroids;

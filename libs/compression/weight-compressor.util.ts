@@ -111,13 +111,7 @@ function applyConfig(
       throw new SkipWeight(`too few elements (${values.length}) for a ${k}-entry LUT`);
     }
     const fourBit = pc.nbits <= 4 && ctx.maxOpset >= 21;
-    const p = palettize(
-      values,
-      dims,
-      normalizeAxis(pc.channelAxis ?? axes.output, rank),
-      pc,
-      pruned,
-    );
+    const p = palettize(values, dims, normalizeAxis(pc.channelAxis ?? axes.output, rank), pc, pruned);
     encoding = encodePalettized(weight.name, dims, p, fourBit, ctx.names);
     decoded = decodePalettized(dims, p);
     bits = pc.nbits;
