@@ -70,12 +70,7 @@ await test('a run on two agents returns a full measurement from each, streamed t
 await test('labels pick the agents', async () => {
   const { run } = await farm.submit({
     models: [{ sha256: det.sha256, name: 'det.onnx' }],
-    target: {
-      labels: [{ key: 'tier', value: 'small' }],
-      executionProviders: [],
-      agents: [],
-      anyOneAgent: false,
-    },
+    target: { labels: [{ key: 'tier', value: 'small' }] },
   });
   assert.equal(run!.tasksTotal, 1);
   await farm.watch(run!.id);
@@ -120,7 +115,7 @@ await test('bad input is refused with a clear status and stores nothing', async 
   const webgpu = await grpcError(
     farm.submit({
       models: ref,
-      target: { labels: [], executionProviders: ['webgpu'], agents: [], anyOneAgent: false, runtimes: [] },
+      target: { executionProviders: ['webgpu'] },
     }),
   );
   assert.equal(webgpu.code, status.FAILED_PRECONDITION);
@@ -129,12 +124,7 @@ await test('bad input is refused with a clear status and stores nothing', async 
   const label = await grpcError(
     farm.submit({
       models: ref,
-      target: {
-        labels: [{ key: 'gpu', value: 'h200' }],
-        executionProviders: [],
-        agents: [],
-        anyOneAgent: false,
-      },
+      target: { labels: [{ key: 'gpu', value: 'h200' }] },
     }),
   );
   assert.equal(label.code, status.FAILED_PRECONDITION);
@@ -189,12 +179,7 @@ await test('a model ONNX Runtime rejects fails its task with the reason; the age
 await test('CancelRun stops a running task on its agent long before it would end', async () => {
   const { run } = await farm.submit({
     models: [{ sha256: det.sha256, name: 'det.onnx' }],
-    target: {
-      labels: [{ key: 'tier', value: 'big' }],
-      executionProviders: [],
-      agents: [],
-      anyOneAgent: false,
-    },
+    target: { labels: [{ key: 'tier', value: 'big' }] },
     scenario: { ...FAST_SCENARIO, minDurationMs: 120_000, iterations: 1_000_000 },
   });
   const watched = farm.watch(run!.id);
@@ -213,12 +198,7 @@ await test('CancelRun stops a running task on its agent long before it would end
   // The agent is free again once its runner child is gone: a new run on it completes.
   const next = await farm.submit({
     models: [{ sha256: det.sha256, name: 'det.onnx' }],
-    target: {
-      labels: [{ key: 'tier', value: 'big' }],
-      executionProviders: [],
-      agents: [],
-      anyOneAgent: false,
-    },
+    target: { labels: [{ key: 'tier', value: 'big' }] },
   });
   assert.equal((await farm.watch(next.run!.id)).at(-1)?.run?.state, RunState.RUN_STATE_SUCCEEDED);
   assert.ok(Date.now() - started < 60_000, 'the cancelled 120 s task did not keep the agent busy');
