@@ -96,7 +96,7 @@ export function registerInspect(program: Command): void {
         const { agents } = await lastValueFrom(client.coordinator.listAgents({}));
         process.stdout.write(
           `${renderTable(
-            ['agent', 'name', 'connected', 'labels', 'eps', 'cpu', 'cores', 'threads', 'ort'],
+            ['agent', 'name', 'connected', 'labels', 'eps', 'cpu', 'cores', 'threads', 'runtimes'],
             agents.map((a) => [
               a.id,
               a.name,
@@ -109,7 +109,9 @@ export function registerInspect(program: Command): void {
               a.fingerprint?.cpuModel ?? '',
               String(a.fingerprint?.cpuCores ?? ''),
               `${a.fingerprint?.intraOpThreads ?? 0}/${a.fingerprint?.interOpThreads ?? 0}`,
-              a.fingerprint?.ortVersion ?? '',
+              // Every ONNX Runtime build the agent holds; * marks its default.
+              a.runtimes.map((r) => `${r.version}${r.isDefault ? '*' : ''}`).join(',') ||
+                (a.fingerprint?.ortVersion ?? ''),
             ]),
           )}\n`,
         );
