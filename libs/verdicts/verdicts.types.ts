@@ -1,9 +1,3 @@
-export interface RankTestResult {
-  /** The test statistic: U for the first sample (Mann-Whitney) or D (Kolmogorov-Smirnov). */
-  statistic: number;
-  pValue: number;
-}
-
 export interface MannWhitneyResult {
   /** U of the first sample: the number of (a, b) pairs with a > b, ties counting one half. */
   u: number;
