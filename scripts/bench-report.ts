@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { renderRunReport, syntheticResultJson } from '#report';
+import { DEBIAN_CHROMIUM, HEADLESS_CHROMIUM_ARGS, renderRunReport, syntheticResultJson } from '#report';
 
 function arg(name: string, fallback: string): string {
   return process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
@@ -24,7 +24,7 @@ function intArg(name: string, fallback: number): number {
 
 const RUNS = intArg('runs', 5);
 const NODES = intArg('nodes', 1000);
-const CHROMIUM = arg('chromium', '/usr/bin/chromium');
+const CHROMIUM = arg('chromium', DEBIAN_CHROMIUM);
 const TARGET_MS = 2000;
 
 function median(values: number[]): number {
@@ -42,15 +42,7 @@ async function main(): Promise<void> {
   await writeFile(file, html);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
+    args: HEADLESS_CHROMIUM_ARGS,
   });
   const rows: { run: number; readyMs: number; domContentLoadedMs: number; errors: number }[] = [];
   try {

@@ -107,17 +107,21 @@ function mixedBins(xs: Float64Array, ws: Float64Array, bins: number): { xs: Floa
   return { xs: bx.slice(0, count), ws: bw.slice(0, count) };
 }
 
+function weightedMean(xs: Float64Array, ws: Float64Array): number {
+  let sum = 0;
+  let total = 0;
+  for (let i = 0; i < xs.length; i += 1) {
+    sum += ws[i]! * xs[i]!;
+    total += ws[i]!;
+  }
+  return sum / total;
+}
+
 /** Exact DP; xs ascending and distinct, ws > 0, xs.length > k. */
 function optimalCentroids(xs: Float64Array, ws: Float64Array, k: number): Float64Array {
   const n = xs.length;
   // Centre the values: the cost is Q - S^2/W, which cancels badly far from zero.
-  let mean = 0;
-  let total = 0;
-  for (let i = 0; i < n; i += 1) {
-    mean += ws[i]! * xs[i]!;
-    total += ws[i]!;
-  }
-  mean /= total;
+  const mean = weightedMean(xs, ws);
   const W = new Float64Array(n + 1);
   const S = new Float64Array(n + 1);
   const Q = new Float64Array(n + 1);
@@ -188,13 +192,7 @@ function optimalCentroids(xs: Float64Array, ws: Float64Array, k: number): Float6
 function lloyd(xs: Float64Array, ws: Float64Array, centroids: Float64Array): void {
   const n = xs.length;
   const k = centroids.length;
-  let mean = 0;
-  let total = 0;
-  for (let i = 0; i < n; i += 1) {
-    mean += ws[i]! * xs[i]!;
-    total += ws[i]!;
-  }
-  mean /= total;
+  const mean = weightedMean(xs, ws);
   // W[i] / S[i]: weight and weighted centred value of xs[0 .. i) (W reuses the storage of ws).
   const S = new Float64Array(n + 1);
   const W = ws;
@@ -205,6 +203,7 @@ function lloyd(xs: Float64Array, ws: Float64Array, centroids: Float64Array): voi
     W[i] = w;
     w = next;
   }
+  const total = w;
   const weightBefore = (i: number): number => (i === n ? total : W[i]!);
   const edges = new Int32Array(k + 1);
   const previous = new Int32Array(k + 1).fill(-1);

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
 import { RunState } from '#contracts';
 import { bundledModelPath } from '#common';
+import { DEBIAN_CHROMIUM, HEADLESS_CHROMIUM_ARGS } from '#report';
 import { TestFarm } from '../support/test-farm.js';
 
 /**
@@ -13,7 +14,7 @@ import { TestFarm } from '../support/test-farm.js';
  * coordinator and opened in real headless Chromium: it draws, it sorts, it filters, it fetches nothing.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = DEBIAN_CHROMIUM;
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 
 interface OpsState {
@@ -107,15 +108,7 @@ await test(
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      args: HEADLESS_CHROMIUM_ARGS,
     });
     t.after(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
