@@ -7,6 +7,14 @@ export enum DomainErrorCode {
   NO_MATCHING_AGENT = 'NO_MATCHING_AGENT',
   RUN_FINISHED = 'RUN_FINISHED',
   TOO_LARGE = 'TOO_LARGE',
+  /** A quota or bound was hit (runs per client, concurrent streams, a slow consumer). */
+  RESOURCE_EXHAUSTED = 'RESOURCE_EXHAUSTED',
+  /** No credential, or one that does not verify. */
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  /** A valid credential whose scopes do not allow the call. */
+  PERMISSION_DENIED = 'PERMISSION_DENIED',
+  /** The request is valid but the state it needs is missing (for example no baseline for this machine). */
+  FAILED_PRECONDITION = 'FAILED_PRECONDITION',
 }
 
 export class DomainError extends Error {

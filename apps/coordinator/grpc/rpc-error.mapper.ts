@@ -14,9 +14,15 @@ export function statusOf(code: DomainErrorCode): status {
       return status.NOT_FOUND;
     case DomainErrorCode.NO_MATCHING_AGENT:
     case DomainErrorCode.RUN_FINISHED:
+    case DomainErrorCode.FAILED_PRECONDITION:
       return status.FAILED_PRECONDITION;
     case DomainErrorCode.TOO_LARGE:
+    case DomainErrorCode.RESOURCE_EXHAUSTED:
       return status.RESOURCE_EXHAUSTED;
+    case DomainErrorCode.UNAUTHENTICATED:
+      return status.UNAUTHENTICATED;
+    case DomainErrorCode.PERMISSION_DENIED:
+      return status.PERMISSION_DENIED;
     default:
       return assertUnreachable(code);
   }
