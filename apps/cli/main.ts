@@ -5,6 +5,7 @@ import { registerInspect } from './commands/inspect.command.js';
 import { registerReport } from './commands/report.command.js';
 import { registerServe } from './commands/serve.command.js';
 import { registerSubmit } from './commands/submit.command.js';
+import { registerSuiteCommands } from './commands/suite.command.js';
 import { EXIT, describeError } from './support/cli-error.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   registerServe(program);
   registerInspect(program);
   registerReport(program);
+  registerSuiteCommands(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;

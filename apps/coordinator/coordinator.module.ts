@@ -26,6 +26,17 @@ import { ResultRepository } from './store/result.repository.js';
 import { RunRepository } from './store/run.repository.js';
 import { VariantRepository } from './store/variant.repository.js';
 import { VariantService } from './variants/variant.service.js';
+import { AnnotationsController } from './http/annotations.controller.js';
+import { RunLifecycle } from './runs/run-lifecycle.service.js';
+import { BaselineRepository } from './store/baseline.repository.js';
+import { RegressionRepository } from './store/regression.repository.js';
+import { SeriesRepository } from './store/series.repository.js';
+import { VerdictRepository } from './store/verdict.repository.js';
+import { GateService } from './suites/gate.service.js';
+import { NightlyService } from './suites/nightly.service.js';
+import { RegressionService } from './suites/regression.service.js';
+import { SuiteRunsService } from './suites/suite-runs.service.js';
+import { SuiteScheduleService } from './suites/suite-schedule.service.js';
 
 @Module({})
 export class CoordinatorModule implements OnApplicationShutdown {
@@ -39,6 +50,7 @@ export class CoordinatorModule implements OnApplicationShutdown {
         AgentGatewayController,
         HealthController,
         ReportController,
+        AnnotationsController,
         ...COORDINATOR_METRICS_CONTROLLERS,
       ],
       providers: [
@@ -59,6 +71,16 @@ export class CoordinatorModule implements OnApplicationShutdown {
         RunEventsService,
         SchedulerService,
         RunService,
+        RunLifecycle,
+        SeriesRepository,
+        BaselineRepository,
+        VerdictRepository,
+        RegressionRepository,
+        SuiteRunsService,
+        GateService,
+        NightlyService,
+        RegressionService,
+        SuiteScheduleService,
         ...COORDINATOR_METRICS_PROVIDERS,
       ],
     };

@@ -16,3 +16,4 @@ export {
   type QuantizeConfig,
   type Recipe,
 } from './recipe.types.js';
+export { makeNode, rawTensor } from './graph-builder.util.js';

@@ -36,10 +36,16 @@ await test('a clear speed-up is IMPROVED', () => {
   assert.ok(r.ci95[1] < 0);
 });
 
-await test('a significant change below the noise-scaled threshold is UNKNOWN, not REGRESSED', () => {
+await test('a significant change measured precisely below the noise-scaled threshold is SAME, not REGRESSED', () => {
   const r = compareLatency(roundMedians(8, 10, 10, 0.002), roundMedians(9, 10, 10.3, 0.002), { noise: 0.02 });
   assert.equal(r.threshold, 0.04);
   assert.ok(r.pValue < 0.01);
+  assert.equal(r.verdict, 'SAME', r.reason);
+  assert.match(r.reason, /but CI/);
+});
+
+await test('a change whose CI reaches the threshold is UNKNOWN', () => {
+  const r = compareLatency(roundMedians(8, 6, 10, 0.03), roundMedians(9, 6, 10.2, 0.03));
   assert.equal(r.verdict, 'UNKNOWN', r.reason);
 });
 

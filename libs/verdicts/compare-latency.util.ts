@@ -16,7 +16,9 @@ const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
  * A/B verdict on round medians (each round a fresh runner process). Decision, as in issue 5:
  * - p = min(Mann-Whitney U, Kolmogorov-Smirnov) < alpha AND |change| >= max(minEffect, k x noise)
  *   -> REGRESSED (slower) or IMPROVED (faster);
- * - p >= alpha AND the bootstrap 95 % CI lies inside +-threshold -> SAME;
+ * - otherwise, the bootstrap 95 % CI inside +-threshold -> SAME (also when significant: a change
+ *   measured precisely and smaller than the practical threshold is a SAME, and more rounds would
+ *   only confirm it); with bimodal rounds SAME also needs p >= alpha;
  * - anything else -> UNKNOWN, so the caller adds rounds (up to its cap).
  * Only rank tests decide, never t or z tests on the raw values, so bimodal rounds are judged soundly;
  * the bimodal flag is reported so a reader knows why the spread may be wide.
@@ -77,11 +79,17 @@ export function compareLatency(
       reason: `p ${pValue.toPrecision(2)} < ${alpha} and |change| ${pct(Math.abs(relativeChange))} >= ${pct(threshold)}${shape}`,
     };
   }
-  if (pValue >= alpha && ci95[0] > -threshold && ci95[1] < threshold) {
+  // With bimodal rounds the median can sit in either mode and its bootstrap CI is not to be trusted
+  // alone, so there the rank tests must agree as well.
+  if (ci95[0] > -threshold && ci95[1] < threshold && (pValue >= alpha || !bimodal)) {
+    const significance =
+      pValue < alpha
+        ? `p ${pValue.toPrecision(2)} < ${alpha} but`
+        : `p ${pValue.toPrecision(2)} >= ${alpha} and`;
     return {
       verdict: 'SAME',
       ...common,
-      reason: `p ${pValue.toPrecision(2)} >= ${alpha} and CI [${pct(ci95[0])}, ${pct(ci95[1])}] inside +-${pct(threshold)}${shape}`,
+      reason: `${significance} CI [${pct(ci95[0])}, ${pct(ci95[1])}] inside +-${pct(threshold)}${shape}`,
     };
   }
   const why =

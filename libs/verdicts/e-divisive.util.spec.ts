@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { confirmedChangePoints, eDivisive } from './e-divisive.util.js';
+import { confirmedChangePoints, eDivisive, newChangePoints } from './e-divisive.util.js';
 import { createGaussian, createPrng } from './prng.util.js';
 
 function nightly(seed: number, length: number, level: (i: number) => number, cv = 0.01): number[] {
@@ -61,4 +61,71 @@ await test('two shifts give two change points, each summarized against its neigh
 await test('results are deterministic per seed', () => {
   const series = nightly(11, 60, (i) => (i < 30 ? 100 : 104));
   assert.deepEqual(eDivisive(series, { seed: 12 }), eDivisive(series, { seed: 12 }));
+});
+
+function bimodalNightly(seed: number, shift: number): number[] {
+  const random = createPrng(seed);
+  const gauss = createGaussian(random);
+  return Array.from(
+    { length: 60 },
+    (_, i) => 100 * (i < 40 ? 1 : 1 + shift) * (1 + (random() < 0.3 ? 0.15 : 0) + 0.01 * gauss()),
+  );
+}
+
+await test('the t-test variant finds a clear shift and ignores a spike', () => {
+  const shifted = nightly(21, 60, (i) => (i < 30 ? 100 : 108));
+  const cps = confirmedChangePoints(shifted, { significance: 'ttest' });
+  assert.equal(cps.length, 1);
+  assert.ok(Math.abs((cps[0]?.index ?? -1) - 30) <= 1);
+  assert.equal(cps[0]?.significance, 'ttest');
+  assert.ok((cps[0]?.pValue ?? 1) < 0.001);
+  const spiked = nightly(22, 60, () => 100);
+  spiked[25] = 130;
+  assert.deepEqual(confirmedChangePoints(spiked, { significance: 'ttest' }), []);
+});
+
+await test('a 5 % shift of both modes of a bimodal series: the kernel energy finds it, raw values mostly do not', () => {
+  let kernel = 0;
+  let value = 0;
+  for (let s = 0; s < 10; s++) {
+    const series = bimodalNightly(100 + s, 0.05);
+    const near = (cps: Array<{ index: number; relativeChange: number }>): number =>
+      cps.some((cp) => Math.abs(cp.index - 40) <= 2 && cp.relativeChange > 0.03) ? 1 : 0;
+    kernel += near(confirmedChangePoints(series, { seed: s + 1 }));
+    value += near(confirmedChangePoints(series, { seed: s + 1, metric: 'value' }));
+  }
+  assert.ok(kernel >= 9, `kernel found ${kernel} of 10`);
+  assert.ok(value < kernel, `value found ${value} of 10`);
+  // No shift: the 15 % mode gap alone is not a change point.
+  for (let s = 0; s < 5; s++) {
+    assert.deepEqual(confirmedChangePoints(bimodalNightly(200 + s, 0), { seed: s + 1 }), []);
+  }
+});
+
+await test('change points carry the robust magnitude, both segments and the confirmation p-value', () => {
+  const series = nightly(23, 60, (i) => (i < 40 ? 100 : 105));
+  series[50] = 200; // a spike in the after segment moves the mean but not the Hodges-Lehmann shift
+  const [cp] = confirmedChangePoints(series, { seed: 2 });
+  assert.ok(cp !== undefined);
+  assert.ok(Math.abs(cp.relativeChange - 0.05) < 0.01, `${cp.relativeChange}`);
+  assert.ok(cp.meanRelativeChange > cp.relativeChange + 0.03);
+  assert.ok(cp.confirmationPValue < 0.01);
+  assert.equal(cp.before.start, 0);
+  assert.equal(cp.after.end, 60);
+  assert.ok(Math.abs(cp.after.median - 105) < 1);
+});
+
+await test('newChangePoints reports a change point once as the series grows', () => {
+  const full = nightly(24, 70, (i) => (i < 40 ? 100 : 110));
+  const first = newChangePoints(full.slice(0, 50), [], { seed: 1 });
+  assert.equal(first.length, 1);
+  const reported = first.map((cp) => cp.index);
+  for (let length = 51; length <= 70; length++) {
+    assert.deepEqual(
+      newChangePoints(full.slice(0, length), reported, { seed: 1 }),
+      [],
+      `at length ${length}`,
+    );
+  }
+  assert.throws(() => eDivisive([1, 2, 3], { alpha: 2 }), RangeError);
 });

@@ -1,15 +1,24 @@
 export type {
   ChangePoint,
+  ChangePointSignificance,
   CompareLatencyOptions,
   ConfirmationOptions,
   EDivisiveOptions,
+  GateNoiseSource,
+  GatePolicy,
+  GateStep,
   KolmogorovSmirnovResult,
   LatencyComparison,
   LatencyVerdict,
   MannWhitneyResult,
   SegmentSummary,
+  ThresholdComparison,
+  ThresholdOptions,
+  ThresholdVerdict,
 } from './verdicts.types.js';
 export { erfc, kolmogorovQ, kolmogorovSmirnov, mannWhitneyU, normalUpperTail } from './rank-tests.util.js';
+export type { WelchTTestResult } from './t-test.util.js';
+export { incompleteBeta, logGamma, studentTTwoSidedP, welchTTest } from './t-test.util.js';
 export { bootstrapRelativeChangeCi } from './bootstrap.util.js';
 export {
   BIMODALITY_THRESHOLD,
@@ -18,6 +27,8 @@ export {
   isBimodal,
 } from './bimodality.util.js';
 export { DEFAULT_NOISE_MULTIPLIER, MIN_ROUNDS_PER_SIDE, compareLatency } from './compare-latency.util.js';
-export { confirmedChangePoints, eDivisive } from './e-divisive.util.js';
+export { DEFAULT_GATE_POLICY, compareThreshold, gateStep, plannedLooks, relativeNoise } from './gate.util.js';
+export type { NewChangePointOptions } from './e-divisive.util.js';
+export { DEFAULT_SPLIT_ALPHA, confirmedChangePoints, eDivisive, newChangePoints } from './e-divisive.util.js';
 export { createGaussian, createPrng, shuffleInPlace } from './prng.util.js';
-export { mean, median } from './descriptive.util.js';
+export { hodgesLehmannShift, mean, median } from './descriptive.util.js';

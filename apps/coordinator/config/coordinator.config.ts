@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { type SuiteSchedule, parseSchedules } from '#suites';
 
 export interface CoordinatorConfig {
   dataDir: string;
@@ -10,6 +12,8 @@ export interface CoordinatorConfig {
   leaseMs: number;
   heartbeatIntervalMs: number;
   maxModelBytes: number;
+  /** Suites run on cron schedules (MLFARM_SCHEDULES: "<cron> <suite file>" entries, ';' or newline separated). */
+  schedules: SuiteSchedule[];
 }
 
 export const COORDINATOR_CONFIG = Symbol('COORDINATOR_CONFIG');
@@ -41,6 +45,18 @@ export function loadCoordinatorConfig(
     overrides.heartbeatIntervalMs ??
     parseInteger('MLFARM_HEARTBEAT_MS', env.MLFARM_HEARTBEAT_MS, 5_000, 100, problems);
   const maxModelMib = parseInteger('MLFARM_MAX_MODEL_MIB', env.MLFARM_MAX_MODEL_MIB, 2048, 1, problems);
+  let schedules: SuiteSchedule[] = [];
+  try {
+    schedules = parseSchedules(env.MLFARM_SCHEDULES ?? '').map((s) => ({
+      ...s,
+      suiteFile: resolve(s.suiteFile),
+    }));
+    for (const s of schedules.filter((s) => !existsSync(s.suiteFile))) {
+      problems.push(`MLFARM_SCHEDULES: suite file ${s.suiteFile} does not exist`);
+    }
+  } catch (e) {
+    problems.push(e instanceof Error ? e.message : String(e));
+  }
   if (heartbeatIntervalMs * 2 > leaseMs) {
     problems.push(
       `MLFARM_HEARTBEAT_MS (${heartbeatIntervalMs}) must be at most half of MLFARM_LEASE_MS (${leaseMs})`,
@@ -61,6 +77,7 @@ export function loadCoordinatorConfig(
     leaseMs,
     heartbeatIntervalMs,
     maxModelBytes: maxModelMib * 1024 * 1024,
+    schedules,
   };
 }
 

@@ -16,10 +16,31 @@ import {
   type UploadModelResponse,
   type WatchRunRequest,
   type WatchRunResponse,
+  type AcceptBaselineRequest,
+  type AcceptBaselineResponse,
+  type GetSeriesRequest,
+  type GetSeriesResponse,
+  type GetVerdictRequest,
+  type GetVerdictResponse,
+  type ListBaselinesRequest,
+  type ListBaselinesResponse,
+  type ListRegressionsRequest,
+  type ListRegressionsResponse,
+  type RunSuiteRequest,
+  type RunSuiteResponse,
+  type SubmitGateRequest,
+  type SubmitGateResponse,
+  type UpdateRegressionRequest,
+  type UpdateRegressionResponse,
 } from '#contracts';
+import { DomainError, DomainErrorCode } from '#common';
 import { AgentDirectoryService } from '../agents/agent-directory.service.js';
 import { UploadService } from '../artifacts/upload.service.js';
 import { RunService } from '../runs/run.service.js';
+import { SeriesRepository } from '../store/series.repository.js';
+import { GateService } from '../suites/gate.service.js';
+import { RegressionService } from '../suites/regression.service.js';
+import { SuiteRunsService } from '../suites/suite-runs.service.js';
 import { mapRpcErrors } from './rpc-stream.util.js';
 
 @Controller()
@@ -29,6 +50,10 @@ export class CoordinatorController implements CoordinatorServiceController {
     private readonly uploads: UploadService,
     private readonly runs: RunService,
     private readonly directory: AgentDirectoryService,
+    private readonly suites: SuiteRunsService,
+    private readonly gates: GateService,
+    private readonly regressions: RegressionService,
+    private readonly series: SeriesRepository,
   ) {}
 
   uploadModel(request: Observable<UploadModelRequest>): Observable<UploadModelResponse> {
@@ -57,5 +82,40 @@ export class CoordinatorController implements CoordinatorServiceController {
 
   listAgents(): Promise<ListAgentsResponse> {
     return this.directory.list();
+  }
+
+  async runSuite(request: RunSuiteRequest): Promise<RunSuiteResponse> {
+    return { run: await this.suites.runSuite(request) };
+  }
+
+  async submitGate(request: SubmitGateRequest): Promise<SubmitGateResponse> {
+    return { run: await this.suites.submitGate(request) };
+  }
+
+  async getVerdict(request: GetVerdictRequest): Promise<GetVerdictResponse> {
+    return { verdict: await this.gates.get(request.runId) };
+  }
+
+  async listRegressions(request: ListRegressionsRequest): Promise<ListRegressionsResponse> {
+    return { regressions: await this.regressions.list(request.suite, request.includeClosed, request.limit) };
+  }
+
+  async acceptBaseline(request: AcceptBaselineRequest): Promise<AcceptBaselineResponse> {
+    return { entries: await this.suites.acceptBaseline(request.runId, request.name) };
+  }
+
+  async listBaselines(request: ListBaselinesRequest): Promise<ListBaselinesResponse> {
+    return { entries: await this.suites.listBaselines(request.suite) };
+  }
+
+  async updateRegression(request: UpdateRegressionRequest): Promise<UpdateRegressionResponse> {
+    return { regression: await this.regressions.update(request) };
+  }
+
+  async getSeries(request: GetSeriesRequest): Promise<GetSeriesResponse> {
+    if (!request.suite) {
+      throw new DomainError(DomainErrorCode.INVALID_REQUEST, 'suite is required');
+    }
+    return { series: await this.series.list(request, 200) };
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Subject } from 'rxjs';
-import type { Run, Task, TaskProgress, TaskResult, WatchRunResponse } from '#contracts';
+import type { Run, Task, TaskProgress, TaskResult, Verdict, WatchRunResponse } from '#contracts';
 
 export interface RunEvent {
   runId: string;
@@ -26,5 +26,9 @@ export class RunEventsService {
 
   result(runId: string, result: TaskResult): void {
     this.events$.next({ runId, event: { result } });
+  }
+
+  verdict(runId: string, verdict: Verdict): void {
+    this.events$.next({ runId, event: { verdict } });
   }
 }

@@ -4,7 +4,9 @@ import {
   type CancelRunResponse,
   type GetRunResponse,
   type ModelFacts,
+  type Recipe,
   type Run,
+  type Scenario,
   RunState,
   type SubmitRunRequest,
   type Target,
@@ -15,10 +17,10 @@ import { assertSha256 } from '../artifacts/artifact-store.js';
 import { AgentRegistry } from '../agents/agent-registry.service.js';
 import { ArtifactRepository } from '../store/artifact.repository.js';
 import { ResultRepository } from '../store/result.repository.js';
-import { type NewTask, RunRepository } from '../store/run.repository.js';
+import { type NewTask, type RunOrigin, RunRepository } from '../store/run.repository.js';
 import { VariantRepository } from '../store/variant.repository.js';
-import { VariantService } from '../variants/variant.service.js';
-import { placeTasks, targetRuntimes } from './agent-matcher.js';
+import { type CheckedRecipe, VariantService } from '../variants/variant.service.js';
+import { type Placement, placeTasks, targetRuntimes } from './agent-matcher.js';
 import { expandTasks } from './task-expansion.js';
 import { RunEventsService } from './run-events.service.js';
 import { checkInputNames, checkScenarioAgainstModel, normalizeScenario } from './scenario.validator.js';
@@ -29,6 +31,21 @@ const TERMINAL = new Set([
   RunState.RUN_STATE_FAILED,
   RunState.RUN_STATE_CANCELLED,
 ]);
+
+export interface PreparedModel {
+  sha256: string;
+  name: string;
+  facts: ModelFacts;
+}
+
+export interface PreparedRun {
+  models: PreparedModel[];
+  scenario: Scenario;
+  target: Target;
+  recipes: CheckedRecipe[];
+  rawRecipes: Recipe[];
+  placements: Placement[];
+}
 
 export function isTerminal(run: Run): boolean {
   return TERMINAL.has(run.state);
@@ -51,6 +68,23 @@ export class RunService {
 
   /** Validates everything first, then stores the run with all its tasks at once: a bad request leaves nothing. */
   async submit(request: SubmitRunRequest): Promise<Run> {
+    const prepared = await this.prepare(request);
+    const tasks: NewTask[] = [];
+    for (const model of prepared.models) {
+      const variants = [];
+      for (const recipe of prepared.recipes) {
+        variants.push(await this.variantBuilder.ensure(model.sha256, recipe));
+      }
+      tasks.push(...expandTasks(model, variants, prepared.placements, targetRuntimes(prepared.target)[0]!));
+    }
+    return this.create(prepared, request.name, tasks, { kind: 'adhoc' });
+  }
+
+  /**
+   * Every check a run needs before anything is stored: models and input files exist, the scenario fits
+   * each model, recipes parse, and connected agents match the target. Suites and gates use it too.
+   */
+  async prepare(request: SubmitRunRequest): Promise<PreparedRun> {
     if (request.models.length === 0) {
       throw new DomainError(DomainErrorCode.INVALID_REQUEST, 'a run needs at least one model');
     }
@@ -71,7 +105,7 @@ export class RunService {
         'two recipes have the same name; name each variant once',
       );
     }
-    const models: { sha256: string; name: string; facts: ModelFacts }[] = [];
+    const models: PreparedModel[] = [];
     for (const ref of request.models) {
       assertSha256(ref.sha256);
       const artifact = await this.artifacts.find(ref.sha256);
@@ -98,24 +132,21 @@ export class RunService {
       }
     }
     const placements = placeTasks(target, this.agents.all());
-    const tasks: NewTask[] = [];
-    for (const model of models) {
-      const variants = [];
-      for (const recipe of recipes) {
-        variants.push(await this.variantBuilder.ensure(model.sha256, recipe));
-      }
-      tasks.push(...expandTasks(model, variants, placements, targetRuntimes(target)[0]!));
-    }
+    return { models, scenario, target, recipes, rawRecipes: request.recipes, placements };
+  }
+
+  /** Stores the run and its tasks in one transaction, announces it and wakes the scheduler. */
+  async create(prepared: PreparedRun, name: string, tasks: NewTask[], origin: RunOrigin): Promise<Run> {
     const id = newId('run');
-    const name = request.name || models.map((m) => m.name).join(', ');
+    const runName = name || prepared.models.map((m) => m.name).join(', ');
     const stored = {
-      models: models.map(({ sha256, name }) => ({ sha256, name })),
-      target,
-      scenario,
-      recipes: request.recipes,
+      models: prepared.models.map(({ sha256, name }) => ({ sha256, name })),
+      target: prepared.target,
+      scenario: prepared.scenario,
+      recipes: prepared.rawRecipes,
     };
-    await this.runs.createRun(id, name, stored, tasks, Date.now());
-    this.logger.log(`run ${id} '${name}': ${tasks.length} task(s)`);
+    await this.runs.createRun(id, runName, stored, tasks, Date.now(), origin);
+    this.logger.log(`run ${id} '${runName}' (${origin.kind}): ${tasks.length} task(s)`);
     const run = await this.get(id).then((r) => r.run!);
     this.events.run(run);
     this.scheduler.kick();

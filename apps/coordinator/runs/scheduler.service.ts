@@ -9,6 +9,7 @@ import { type RunRequest, RunRepository, toTask } from '../store/run.repository.
 import type { TaskTable } from '../store/database.types.js';
 import { agentFitsTarget, canRun } from './agent-matcher.js';
 import { RunEventsService } from './run-events.service.js';
+import { RunLifecycle } from './run-lifecycle.service.js';
 
 // A task whose lease expires this many times (agent died, network gone) fails instead of looping forever.
 const MAX_ATTEMPTS = 3;
@@ -30,6 +31,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     private readonly artifacts: ArtifactRepository,
     private readonly agents: AgentRegistry,
     private readonly events: RunEventsService,
+    private readonly lifecycle: RunLifecycle,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
   ) {}
 
@@ -196,7 +198,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   }
 
   async cancelRun(runId: string): Promise<void> {
-    await this.dispatchQueue.run(async () => {
+    const cancelled = await this.dispatchQueue.run(async () => {
       for (const task of await this.runs.activeTasksOfRun(runId)) {
         const holder = task.agent_id ? this.agents.get(task.agent_id) : undefined;
         if (holder && holder.runningTaskId === task.id) {
@@ -206,9 +208,13 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
         await this.runs.finishTask(task.id, 'cancelled', Date.now(), 'run cancelled');
         await this.publishTask(task.id);
       }
-      await this.runs.setRunState(runId, 'cancelled', Date.now());
+      const changed = await this.runs.setRunState(runId, 'cancelled', Date.now());
       await this.publishRun(runId);
+      return changed;
     });
+    if (cancelled) {
+      await this.lifecycle.finished(runId, 'cancelled');
+    }
     this.kick();
   }
 
@@ -223,12 +229,21 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     if (await this.runs.finishTask(task.id, state, Date.now(), error)) {
       await this.publishTask(task.id);
     }
-    if ((await this.runs.activeTasksOfRun(task.run_id)).length === 0) {
+    const drained = async (): Promise<boolean> =>
+      (await this.runs.activeTasksOfRun(task.run_id)).length === 0;
+    if (await drained()) {
+      if (await this.lifecycle.drained(task.run_id, drained)) {
+        this.kick();
+        return;
+      }
       const tasks = await this.runs.listTaskRows(task.run_id);
-      const failed = tasks.some((t) => t.state === 'failed');
-      await this.runs.setRunState(task.run_id, failed ? 'failed' : 'succeeded', Date.now());
+      const state = tasks.some((t) => t.state === 'failed') ? 'failed' : 'succeeded';
+      if (!(await this.runs.setRunState(task.run_id, state, Date.now()))) {
+        return;
+      }
       this.targets.delete(task.run_id);
       await this.publishRun(task.run_id);
+      await this.lifecycle.finished(task.run_id, state);
     }
   }
 

@@ -30,6 +30,11 @@ export interface RunTable {
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
+  /** 'adhoc' | 'nightly' | 'gate'. */
+  kind: string;
+  suite: string | null;
+  baseline: string | null;
+  suite_json: string | null;
 }
 
 export interface TaskTable {
@@ -55,6 +60,9 @@ export interface TaskTable {
   reference_sha256: string | null;
   reference_runtime: string | null;
   reference_label: string | null;
+  /** Gates: 'base' | 'head' and the round (from 1); null otherwise. */
+  side: string | null;
+  round: number | null;
 }
 
 export interface VariantTable {
@@ -100,6 +108,57 @@ export interface ResultOpTable {
   share: number;
 }
 
+export interface SeriesPointTable {
+  id: Generated<number>;
+  suite: string;
+  model: string;
+  variant: string;
+  metric: string;
+  fingerprint: string;
+  run_id: string;
+  task_id: string;
+  value: number;
+  at: number;
+}
+
+export interface BaselineTable {
+  suite: string;
+  name: string;
+  fingerprint: string;
+  model: string;
+  model_sha256: string;
+  run_id: string;
+  accepted_at: number;
+}
+
+export interface VerdictTable {
+  run_id: string;
+  outcome: string;
+  verdict_json: string;
+  updated_at: number;
+}
+
+export interface RegressionTable {
+  id: string;
+  suite: string;
+  model: string;
+  variant: string;
+  metric: string;
+  fingerprint: string;
+  source: string;
+  run_id: string;
+  before: number;
+  after: number;
+  relative_change: number;
+  p_value: number;
+  detected_at: number;
+  status: string;
+  note: string;
+  runs_before_json: string;
+  runs_after_json: string;
+  dedupe_key: string;
+}
+
 export interface Database {
   artifacts: ArtifactTable;
   agents: AgentTable;
@@ -108,4 +167,8 @@ export interface Database {
   results: ResultTable;
   result_ops: ResultOpTable;
   variants: VariantTable;
+  series_points: SeriesPointTable;
+  baselines: BaselineTable;
+  verdicts: VerdictTable;
+  regressions: RegressionTable;
 }

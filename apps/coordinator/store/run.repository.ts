@@ -4,6 +4,7 @@ import {
   type ModelRef,
   type Recipe,
   type Run,
+  RunKind,
   RunState,
   type Scenario,
   type Target,
@@ -34,7 +35,27 @@ export interface NewTask {
   variantSha256: string | null;
   runtime: string;
   reference: { sha256: string; runtime: string; label: string } | null;
+  /** Gates only. */
+  side?: 'base' | 'head';
+  round?: number;
 }
+
+export type RunKindName = 'adhoc' | 'nightly' | 'gate';
+
+/** How a suite run or gate was asked for; plain SubmitRun runs are 'adhoc' with no suite. */
+export interface RunOrigin {
+  kind: RunKindName;
+  suite?: string;
+  baseline?: string;
+  /** The validated suite (JSON), kept for verdicts computed later, even after a restart. */
+  suiteJson?: string;
+}
+
+const RUN_KINDS: Record<RunKindName, RunKind> = {
+  adhoc: RunKind.RUN_KIND_ADHOC,
+  nightly: RunKind.RUN_KIND_NIGHTLY,
+  gate: RunKind.RUN_KIND_GATE,
+};
 
 const RUN_STATES: Record<RunStatus, RunState> = {
   queued: RunState.RUN_STATE_QUEUED,
@@ -67,37 +88,36 @@ export class RunRepository {
     request: RunRequest,
     tasks: NewTask[],
     now: number,
+    origin: RunOrigin = { kind: 'adhoc' },
   ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('runs')
-        .values({ id, name, state: 'queued', request_json: JSON.stringify(request), created_at: now })
+        .values({
+          id,
+          name,
+          state: 'queued',
+          request_json: JSON.stringify(request),
+          created_at: now,
+          kind: origin.kind,
+          suite: origin.suite ?? null,
+          baseline: origin.baseline ?? null,
+          suite_json: origin.suiteJson ?? null,
+        })
         .execute();
-      if (tasks.length > 0) {
-        await trx
-          .insertInto('tasks')
-          .values(
-            tasks.map((t, seq) => ({
-              id: t.id,
-              run_id: id,
-              seq,
-              model_sha256: t.modelSha256,
-              model_name: t.modelName,
-              variant: t.variant,
-              agent_id: t.agentId,
-              ep: t.ep,
-              variant_sha256: t.variantSha256,
-              runtime: t.runtime,
-              reference_sha256: t.reference?.sha256 ?? null,
-              reference_runtime: t.reference?.runtime ?? null,
-              reference_label: t.reference?.label ?? null,
-              state: 'queued',
-              attempt: 1,
-              created_at: now,
-            })),
-          )
-          .execute();
-      }
+      await insertTasks(trx, id, tasks, 0, now);
+    });
+  }
+
+  /** More tasks for a run still in progress (a gate adding rounds); they queue after the existing ones. */
+  async appendTasks(runId: string, tasks: NewTask[], now: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const last = await trx
+        .selectFrom('tasks')
+        .select((eb) => eb.fn.max('seq').as('seq'))
+        .where('run_id', '=', runId)
+        .executeTakeFirst();
+      await insertTasks(trx, runId, tasks, Number(last?.seq ?? -1) + 1, now);
     });
   }
 
@@ -230,14 +250,16 @@ export class RunRepository {
       .execute();
   }
 
-  async setRunState(id: string, state: RunStatus, now: number): Promise<void> {
+  /** Returns false when the run had already ended (its final state never changes). */
+  async setRunState(id: string, state: RunStatus, now: number): Promise<boolean> {
     const finished = state === 'succeeded' || state === 'failed' || state === 'cancelled';
-    await this.db
+    const result = await this.db
       .updateTable('runs')
       .set(finished ? { state, finished_at: now } : { state, started_at: now })
       .where('id', '=', id)
       .where('state', 'not in', ['succeeded', 'failed', 'cancelled'])
-      .execute();
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async unfinishedRunIds(): Promise<string[]> {
@@ -261,6 +283,9 @@ export class RunRepository {
       target: { ...request.target, runtimes: request.target.runtimes ?? [] },
       scenario: request.scenario,
       recipes: request.recipes ?? [],
+      kind: RUN_KINDS[row.kind as RunKindName] ?? RunKind.RUN_KIND_ADHOC,
+      suite: row.suite ?? '',
+      baseline: row.baseline ?? '',
       tasksTotal: tasks.length,
       tasksDone: tasks.filter((t) => t.state === 'succeeded').length,
       tasksFailed: tasks.filter((t) => t.state === 'failed').length,
@@ -285,5 +310,44 @@ export function toTask(row: TaskTable): Task {
     finishedAtMs: String(row.finished_at ?? 0),
     variantSha256: row.variant_sha256 ?? row.model_sha256,
     runtime: row.runtime,
+    side: row.side ?? '',
+    round: row.round ?? 0,
   };
+}
+
+async function insertTasks(
+  trx: Transaction<Database>,
+  runId: string,
+  tasks: NewTask[],
+  firstSeq: number,
+  now: number,
+): Promise<void> {
+  if (tasks.length === 0) {
+    return;
+  }
+  await trx
+    .insertInto('tasks')
+    .values(
+      tasks.map((t, i) => ({
+        id: t.id,
+        run_id: runId,
+        seq: firstSeq + i,
+        model_sha256: t.modelSha256,
+        model_name: t.modelName,
+        variant: t.variant,
+        agent_id: t.agentId,
+        ep: t.ep,
+        variant_sha256: t.variantSha256,
+        runtime: t.runtime,
+        reference_sha256: t.reference?.sha256 ?? null,
+        reference_runtime: t.reference?.runtime ?? null,
+        reference_label: t.reference?.label ?? null,
+        side: t.side ?? null,
+        round: t.round ?? null,
+        state: 'queued',
+        attempt: 1,
+        created_at: now,
+      })),
+    )
+    .execute();
 }

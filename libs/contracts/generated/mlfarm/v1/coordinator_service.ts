@@ -19,6 +19,7 @@ import {
   Scenario,
   TensorCompression,
 } from "./common.js";
+import { BaselineEntry, Regression, RunKind, Series, SuiteSource, Verdict } from "./verdict.js";
 
 export const protobufPackage = "mlfarm.v1";
 
@@ -49,6 +50,14 @@ export enum TaskState {
   TASK_STATE_SUCCEEDED = 4,
   TASK_STATE_FAILED = 5,
   TASK_STATE_CANCELLED = 6,
+  UNRECOGNIZED = -1,
+}
+
+export enum RegressionAction {
+  REGRESSION_ACTION_UNSPECIFIED = 0,
+  REGRESSION_ACTION_ACKNOWLEDGE = 1,
+  REGRESSION_ACTION_MUTE = 2,
+  REGRESSION_ACTION_UNMUTE = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -118,6 +127,11 @@ export interface Run {
   target?: Target | undefined;
   scenario?: Scenario | undefined;
   recipes: Recipe[];
+  kind: RunKind;
+  /** Suite runs and gates: the suite's name. */
+  suite: string;
+  /** Gates: the baseline the head is compared with. */
+  baseline: string;
   tasksTotal: number;
   tasksDone: number;
   tasksFailed: number;
@@ -140,6 +154,9 @@ export interface Task {
   /** The artifact measured: the model itself for "original", else the compressed variant. */
   variantSha256: string;
   runtime: string;
+  /** Gates: "base" or "head", and the round (from 1). */
+  side: string;
+  round: number;
 }
 
 /** A compressed model derived from a source model by a recipe; built once and cached per (source, recipe). */
@@ -200,7 +217,11 @@ export interface WatchRunResponse {
   run?: Run | undefined;
   task?: Task | undefined;
   progress?: TaskProgress | undefined;
-  result?: TaskResult | undefined;
+  result?:
+    | TaskResult
+    | undefined;
+  /** Gates: the verdict after each batch of rounds and when decided. */
+  verdict?: Verdict | undefined;
 }
 
 export interface CancelRunRequest {
@@ -230,6 +251,93 @@ export interface ListAgentsResponse {
   agents: Agent[];
 }
 
+export interface RunSuiteRequest {
+  suite?:
+    | SuiteSource
+    | undefined;
+  /** Defaults to "<suite> nightly". */
+  name: string;
+}
+
+export interface RunSuiteResponse {
+  run?: Run | undefined;
+}
+
+export interface SubmitGateRequest {
+  suite?:
+    | SuiteSource
+    | undefined;
+  /** A baseline name ("main", a tag) or "nightly" for the last accepted nightly run; per fingerprint. */
+  baseline: string;
+  /** Overrides the suite's gate.max_rounds (0 = keep). */
+  maxRounds: number;
+  name: string;
+}
+
+export interface SubmitGateResponse {
+  run?: Run | undefined;
+}
+
+export interface GetVerdictRequest {
+  runId: string;
+}
+
+export interface GetVerdictResponse {
+  verdict?: Verdict | undefined;
+}
+
+export interface ListRegressionsRequest {
+  /** Empty = every suite. */
+  suite: string;
+  /** false = open ones only. */
+  includeClosed: boolean;
+  limit: number;
+}
+
+export interface ListRegressionsResponse {
+  regressions: Regression[];
+}
+
+export interface AcceptBaselineRequest {
+  runId: string;
+  name: string;
+}
+
+export interface AcceptBaselineResponse {
+  entries: BaselineEntry[];
+}
+
+export interface ListBaselinesRequest {
+  suite: string;
+}
+
+export interface ListBaselinesResponse {
+  entries: BaselineEntry[];
+}
+
+export interface UpdateRegressionRequest {
+  regressionId: string;
+  action: RegressionAction;
+  note: string;
+}
+
+export interface UpdateRegressionResponse {
+  regression?: Regression | undefined;
+}
+
+export interface GetSeriesRequest {
+  suite: string;
+  /** Optional filters; empty matches all. */
+  model: string;
+  variant: string;
+  metric: string;
+  fingerprint: string;
+}
+
+export interface GetSeriesResponse {
+  series: Series[];
+}
+
 export const MLFARM_V1_PACKAGE_NAME = "mlfarm.v1";
 
 /** The API for CI jobs and the CLI. */
@@ -252,6 +360,30 @@ export interface CoordinatorServiceClient {
   cancelRun(request: CancelRunRequest, metadata?: Metadata): Observable<CancelRunResponse>;
 
   listAgents(request: ListAgentsRequest, metadata?: Metadata): Observable<ListAgentsResponse>;
+
+  /** Runs a suite now as a nightly run would: its results extend the suite's series. */
+
+  runSuite(request: RunSuiteRequest, metadata?: Metadata): Observable<RunSuiteResponse>;
+
+  /** A CI gate: the suite's models (head) against a baseline, in interleaved rounds on the same agents. */
+
+  submitGate(request: SubmitGateRequest, metadata?: Metadata): Observable<SubmitGateResponse>;
+
+  getVerdict(request: GetVerdictRequest, metadata?: Metadata): Observable<GetVerdictResponse>;
+
+  listRegressions(request: ListRegressionsRequest, metadata?: Metadata): Observable<ListRegressionsResponse>;
+
+  /** Makes a finished suite run the baseline `name` for every fingerprint it measured. */
+
+  acceptBaseline(request: AcceptBaselineRequest, metadata?: Metadata): Observable<AcceptBaselineResponse>;
+
+  listBaselines(request: ListBaselinesRequest, metadata?: Metadata): Observable<ListBaselinesResponse>;
+
+  /** Acknowledge, mute or unmute a regression. */
+
+  updateRegression(request: UpdateRegressionRequest, metadata?: Metadata): Observable<UpdateRegressionResponse>;
+
+  getSeries(request: GetSeriesRequest, metadata?: Metadata): Observable<GetSeriesResponse>;
 }
 
 /** The API for CI jobs and the CLI. */
@@ -292,11 +424,74 @@ export interface CoordinatorServiceController {
     request: ListAgentsRequest,
     metadata?: Metadata,
   ): Promise<ListAgentsResponse> | Observable<ListAgentsResponse> | ListAgentsResponse;
+
+  /** Runs a suite now as a nightly run would: its results extend the suite's series. */
+
+  runSuite(
+    request: RunSuiteRequest,
+    metadata?: Metadata,
+  ): Promise<RunSuiteResponse> | Observable<RunSuiteResponse> | RunSuiteResponse;
+
+  /** A CI gate: the suite's models (head) against a baseline, in interleaved rounds on the same agents. */
+
+  submitGate(
+    request: SubmitGateRequest,
+    metadata?: Metadata,
+  ): Promise<SubmitGateResponse> | Observable<SubmitGateResponse> | SubmitGateResponse;
+
+  getVerdict(
+    request: GetVerdictRequest,
+    metadata?: Metadata,
+  ): Promise<GetVerdictResponse> | Observable<GetVerdictResponse> | GetVerdictResponse;
+
+  listRegressions(
+    request: ListRegressionsRequest,
+    metadata?: Metadata,
+  ): Promise<ListRegressionsResponse> | Observable<ListRegressionsResponse> | ListRegressionsResponse;
+
+  /** Makes a finished suite run the baseline `name` for every fingerprint it measured. */
+
+  acceptBaseline(
+    request: AcceptBaselineRequest,
+    metadata?: Metadata,
+  ): Promise<AcceptBaselineResponse> | Observable<AcceptBaselineResponse> | AcceptBaselineResponse;
+
+  listBaselines(
+    request: ListBaselinesRequest,
+    metadata?: Metadata,
+  ): Promise<ListBaselinesResponse> | Observable<ListBaselinesResponse> | ListBaselinesResponse;
+
+  /** Acknowledge, mute or unmute a regression. */
+
+  updateRegression(
+    request: UpdateRegressionRequest,
+    metadata?: Metadata,
+  ): Promise<UpdateRegressionResponse> | Observable<UpdateRegressionResponse> | UpdateRegressionResponse;
+
+  getSeries(
+    request: GetSeriesRequest,
+    metadata?: Metadata,
+  ): Promise<GetSeriesResponse> | Observable<GetSeriesResponse> | GetSeriesResponse;
 }
 
 export function CoordinatorServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["submitRun", "getRun", "listRuns", "watchRun", "cancelRun", "listAgents"];
+    const grpcMethods: string[] = [
+      "submitRun",
+      "getRun",
+      "listRuns",
+      "watchRun",
+      "cancelRun",
+      "listAgents",
+      "runSuite",
+      "submitGate",
+      "getVerdict",
+      "listRegressions",
+      "acceptBaseline",
+      "listBaselines",
+      "updateRegression",
+      "getSeries",
+    ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("CoordinatorService", method)(constructor.prototype[method], method, descriptor);
