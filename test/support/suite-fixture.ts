@@ -16,7 +16,7 @@ inputs:
   seed: 7
 scenario:
   warmup: 2
-  iterations: 15
+  iterations: 60
   intra_op_threads: 1
   inter_op_threads: 1
   profile: true

@@ -119,13 +119,17 @@ export class RegressionRepository {
     return row !== undefined;
   }
 
-  /** Open regressions of one suite on one fingerprint (a nightly with any is not auto-accepted). */
-  async openCount(suite: string, fingerprint: string): Promise<number> {
+  /**
+   * Open nightly regressions of one suite on one fingerprint: while there is one, nightlies are not
+   * auto-accepted (acknowledging it accepts the new level). Gate regressions are about a PR, not main.
+   */
+  async openNightlyCount(suite: string, fingerprint: string): Promise<number> {
     const row = await this.db
       .selectFrom('regressions')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('suite', '=', suite)
       .where('fingerprint', '=', fingerprint)
+      .where('source', '=', 'nightly')
       .where('status', '=', 'open')
       .executeTakeFirst();
     return Number(row?.n ?? 0);

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { type TaskResult, type Verdict, MetricVerdict, VerdictOutcome } from '#contracts';
 import { DomainError, DomainErrorCode, newId } from '#common';
 import type { SuiteSpec } from '#suites';
-import { relativeNoise } from '#verdicts';
+import { median } from '#verdicts';
 import { RunEventsService } from '../runs/run-events.service.js';
 import { RunLifecycle } from '../runs/run-lifecycle.service.js';
 import { AgentRepository } from '../store/agent.repository.js';
@@ -20,6 +20,17 @@ import { resultFingerprintKey } from './suite-fingerprint.js';
 /** Nightly points used for a series' historical noise, and the fewest that count as a history. */
 const NOISE_HISTORY = 20;
 const MIN_HISTORY = 5;
+
+/**
+ * Night-to-night relative noise of a series, from the MAD of successive differences (divided by sqrt 2):
+ * unlike the spread of the values themselves, a level shift inside the window barely moves it, so a
+ * past regression does not make the gate blind to the next one.
+ */
+export function seriesNoise(values: readonly number[]): number {
+  const diffs = values.slice(1).map((v, i) => Math.abs(v - values[i]!));
+  const level = median(values);
+  return diffs.length === 0 || !(level > 0) ? 0 : (1.4826 * median(diffs)) / Math.SQRT2 / level;
+}
 
 /**
  * Decides gates: each time a gate run has no task left, its verdict is computed; undecided gating
@@ -167,7 +178,7 @@ export class GateService implements OnModuleInit {
         if (['latency', 'load_time', 'first_run'].includes(metric)) {
           const points = await this.series.points(seriesKey, NOISE_HISTORY);
           if (points.length >= MIN_HISTORY) {
-            historicalNoise.set(`${key}\u0000${metric}`, relativeNoise(points.map((p) => p.value)));
+            historicalNoise.set(`${key}\u0000${metric}`, seriesNoise(points.map((p) => p.value)));
           }
         }
         if (await this.regressions.isMuted(seriesKey)) {

@@ -95,7 +95,7 @@ export class NightlyService implements OnModuleInit {
       found += await this.detect(key, spec);
     }
     for (const fingerprint of fingerprints) {
-      if ((await this.regressions.openCount(row.suite, fingerprint)) === 0) {
+      if ((await this.regressions.openNightlyCount(row.suite, fingerprint)) === 0) {
         const entries = (await this.suiteRuns.entriesOf(runId, row.suite, NIGHTLY_BASELINE)).filter(
           (e) => e.fingerprint === fingerprint,
         );
@@ -105,6 +105,17 @@ export class NightlyService implements OnModuleInit {
     this.logger.log(
       `nightly ${runId}: ${points.length} point(s) on ${touched.size} series, ${found} new regression(s)`,
     );
+  }
+
+  /**
+   * Nightlies after a change were accepted before the change could be confirmed (it needs later points);
+   * once it is, "nightly" goes back to the last run before it, so gates stop comparing with the regressed level.
+   */
+  private async rollBackNightlyBaseline(key: SeriesKey, lastGoodRunId: string): Promise<void> {
+    const entries = (await this.suiteRuns.entriesOf(lastGoodRunId, key.suite, NIGHTLY_BASELINE)).filter(
+      (e) => e.fingerprint === key.fingerprint,
+    );
+    await this.baselines.accept(entries, Date.now());
   }
 
   /** Confirmed change points of one series that are new and for the worse become open regressions. */
@@ -149,6 +160,9 @@ export class NightlyService implements OnModuleInit {
         },
         Date.now(),
       );
+      if (inserted && cp.index > 0) {
+        await this.rollBackNightlyBaseline(key, points[cp.index - 1]!.runId);
+      }
       added += inserted ? 1 : 0;
     }
     return added;
