@@ -5,7 +5,9 @@ import { registerInspect } from './commands/inspect.command.js';
 import { registerReport } from './commands/report.command.js';
 import { registerServe } from './commands/serve.command.js';
 import { registerSubmit } from './commands/submit.command.js';
+import { registerToken } from './commands/token.command.js';
 import { EXIT, describeError } from './support/cli-error.js';
+import { addConnectionOptions } from './support/connection-options.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('mlfarm')
@@ -21,6 +23,8 @@ export async function main(argv: string[]): Promise<number> {
   registerServe(program);
   registerInspect(program);
   registerReport(program);
+  registerToken(program);
+  addConnectionOptions(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;

@@ -27,6 +27,14 @@ export {
   type ListAgentsRequest,
   type Agent,
   type ListAgentsResponse,
+  type ApiToken,
+  type CreateTokenRequest,
+  type CreateTokenResponse,
+  type ListTokensResponse,
+  type RevokeTokenRequest,
+  type RevokeTokenResponse,
+  type RevokeAgentRequest,
+  type RevokeAgentResponse,
   type CoordinatorServiceClient,
   type CoordinatorServiceController,
   CoordinatorServiceControllerMethods,
@@ -50,6 +58,8 @@ export {
   type Ack,
   type FetchModelRequest,
   type FetchModelResponse,
+  type EnrollRequest,
+  type EnrollResponse,
 } from './generated/mlfarm/v1/agent_gateway_service.js';
 export {
   grpcOptions,
@@ -57,5 +67,11 @@ export {
   PROTO_ROOT,
   GRPC_LOADER_OPTIONS,
   MAX_GRPC_MESSAGE_BYTES,
+  type GrpcTransportOptions,
 } from './grpc-options.js';
-export { createGrpcClient, type GrpcClient } from './grpc-client.js';
+export {
+  createGrpcClient,
+  type GrpcClient,
+  type GrpcClientOptions,
+  type ClientTlsFiles,
+} from './grpc-client.js';

@@ -50,7 +50,7 @@ export class RunService {
   ) {}
 
   /** Validates everything first, then stores the run with all its tasks at once: a bad request leaves nothing. */
-  async submit(request: SubmitRunRequest): Promise<Run> {
+  async submit(request: SubmitRunRequest, submittedBy: string | null = null): Promise<Run> {
     if (request.models.length === 0) {
       throw new DomainError(DomainErrorCode.INVALID_REQUEST, 'a run needs at least one model');
     }
@@ -114,7 +114,7 @@ export class RunService {
       scenario,
       recipes: request.recipes,
     };
-    await this.runs.createRun(id, name, stored, tasks, Date.now());
+    await this.runs.createRun(id, name, stored, tasks, Date.now(), submittedBy);
     this.logger.log(`run ${id} '${name}': ${tasks.length} task(s)`);
     const run = await this.get(id).then((r) => r.run!);
     this.events.run(run);

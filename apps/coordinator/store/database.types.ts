@@ -30,6 +30,8 @@ export interface RunTable {
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
+  /** The client (API token id, or 'local' without authentication) that submitted the run. */
+  submitted_by: string | null;
 }
 
 export interface TaskTable {
@@ -108,4 +110,23 @@ export interface Database {
   results: ResultTable;
   result_ops: ResultOpTable;
   variants: VariantTable;
+  api_tokens: ApiTokenTable;
+  agent_credentials: AgentCredentialTable;
+}
+
+export interface ApiTokenTable {
+  id: string;
+  name: string;
+  /** Comma-separated: read, submit, admin. */
+  scopes: string;
+  secret_sha256: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface AgentCredentialTable {
+  agent_id: string;
+  secret_sha256: string;
+  created_at: number;
+  revoked_at: number | null;
 }

@@ -67,11 +67,19 @@ export class RunRepository {
     request: RunRequest,
     tasks: NewTask[],
     now: number,
+    submittedBy: string | null = null,
   ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('runs')
-        .values({ id, name, state: 'queued', request_json: JSON.stringify(request), created_at: now })
+        .values({
+          id,
+          name,
+          state: 'queued',
+          request_json: JSON.stringify(request),
+          created_at: now,
+          submitted_by: submittedBy,
+        })
         .execute();
       if (tasks.length > 0) {
         await trx
@@ -99,6 +107,17 @@ export class RunRepository {
           .execute();
       }
     });
+  }
+
+  /** Runs of one client that are still queued or running. */
+  async countActiveRunsOf(submittedBy: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('runs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('submitted_by', '=', submittedBy)
+      .where('state', 'in', ['queued', 'running'])
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   async findRunRow(id: string): Promise<RunTable | undefined> {

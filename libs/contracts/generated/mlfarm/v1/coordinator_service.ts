@@ -230,6 +230,52 @@ export interface ListAgentsResponse {
   agents: Agent[];
 }
 
+/** An API token without its secret. */
+export interface ApiToken {
+  id: string;
+  name: string;
+  /** "read", "submit", "admin" (each implies the ones before it). */
+  scopes: string[];
+  createdAtMs: string;
+  revoked: boolean;
+}
+
+export interface CreateTokenRequest {
+  name: string;
+  scopes: string[];
+}
+
+export interface CreateTokenResponse {
+  token?:
+    | ApiToken
+    | undefined;
+  /** The whole bearer token (mlf_<id>_<secret>); shown this once, never again. */
+  secret: string;
+}
+
+export interface ListTokensRequest {
+}
+
+export interface ListTokensResponse {
+  tokens: ApiToken[];
+}
+
+export interface RevokeTokenRequest {
+  id: string;
+}
+
+export interface RevokeTokenResponse {
+  token?: ApiToken | undefined;
+}
+
+export interface RevokeAgentRequest {
+  agentId: string;
+}
+
+export interface RevokeAgentResponse {
+  revoked: boolean;
+}
+
 export const MLFARM_V1_PACKAGE_NAME = "mlfarm.v1";
 
 /** The API for CI jobs and the CLI. */
@@ -252,6 +298,18 @@ export interface CoordinatorServiceClient {
   cancelRun(request: CancelRunRequest, metadata?: Metadata): Observable<CancelRunResponse>;
 
   listAgents(request: ListAgentsRequest, metadata?: Metadata): Observable<ListAgentsResponse>;
+
+  /** API tokens (admin scope). The secret is returned once, by CreateToken, and stored only as a hash. */
+
+  createToken(request: CreateTokenRequest, metadata?: Metadata): Observable<CreateTokenResponse>;
+
+  listTokens(request: ListTokensRequest, metadata?: Metadata): Observable<ListTokensResponse>;
+
+  revokeToken(request: RevokeTokenRequest, metadata?: Metadata): Observable<RevokeTokenResponse>;
+
+  /** Revokes an enrolled agent's credential (admin scope); the agent must enroll again. */
+
+  revokeAgent(request: RevokeAgentRequest, metadata?: Metadata): Observable<RevokeAgentResponse>;
 }
 
 /** The API for CI jobs and the CLI. */
@@ -292,11 +350,46 @@ export interface CoordinatorServiceController {
     request: ListAgentsRequest,
     metadata?: Metadata,
   ): Promise<ListAgentsResponse> | Observable<ListAgentsResponse> | ListAgentsResponse;
+
+  /** API tokens (admin scope). The secret is returned once, by CreateToken, and stored only as a hash. */
+
+  createToken(
+    request: CreateTokenRequest,
+    metadata?: Metadata,
+  ): Promise<CreateTokenResponse> | Observable<CreateTokenResponse> | CreateTokenResponse;
+
+  listTokens(
+    request: ListTokensRequest,
+    metadata?: Metadata,
+  ): Promise<ListTokensResponse> | Observable<ListTokensResponse> | ListTokensResponse;
+
+  revokeToken(
+    request: RevokeTokenRequest,
+    metadata?: Metadata,
+  ): Promise<RevokeTokenResponse> | Observable<RevokeTokenResponse> | RevokeTokenResponse;
+
+  /** Revokes an enrolled agent's credential (admin scope); the agent must enroll again. */
+
+  revokeAgent(
+    request: RevokeAgentRequest,
+    metadata?: Metadata,
+  ): Promise<RevokeAgentResponse> | Observable<RevokeAgentResponse> | RevokeAgentResponse;
 }
 
 export function CoordinatorServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["submitRun", "getRun", "listRuns", "watchRun", "cancelRun", "listAgents"];
+    const grpcMethods: string[] = [
+      "submitRun",
+      "getRun",
+      "listRuns",
+      "watchRun",
+      "cancelRun",
+      "listAgents",
+      "createToken",
+      "listTokens",
+      "revokeToken",
+      "revokeAgent",
+    ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("CoordinatorService", method)(constructor.prototype[method], method, descriptor);
