@@ -75,7 +75,8 @@ export function loadCoordinatorConfig(
     overrides.heartbeatIntervalMs ??
     parseInteger('MLFARM_HEARTBEAT_MS', env.MLFARM_HEARTBEAT_MS, 5_000, 100, problems);
   const maxModelMib = parseInteger('MLFARM_MAX_MODEL_MIB', env.MLFARM_MAX_MODEL_MIB, 2048, 1, problems);
-  const maxMessageMib = parseInteger('MLFARM_MAX_MESSAGE_MIB', env.MLFARM_MAX_MESSAGE_MIB, 64, 1, problems);
+  // At least 2: artifacts travel in 1 MiB chunks (FetchModel) plus framing.
+  const maxMessageMib = parseInteger('MLFARM_MAX_MESSAGE_MIB', env.MLFARM_MAX_MESSAGE_MIB, 64, 2, problems);
   const maxActiveRunsPerClient = parseInteger(
     'MLFARM_MAX_ACTIVE_RUNS_PER_CLIENT',
     env.MLFARM_MAX_ACTIVE_RUNS_PER_CLIENT,
