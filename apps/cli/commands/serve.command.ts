@@ -73,12 +73,13 @@ export function registerServe(program: Command): void {
           tlsClientCaFile: options.tlsClientCa,
         });
         const coordinator = await startCoordinator(config);
-        const security = config.auth.enabled
-          ? `tokens required (admin token in ${config.auth.adminTokenFile})`
-          : 'no tokens (loopback only)';
+        // The first line is a contract (scripts and tests wait for it); the security summary follows it.
         process.stdout.write(
-          `coordinator: gRPC ${coordinator.grpcAddress}${config.tls ? ' (TLS)' : ''}, HTTP ${coordinator.httpAddress}, ` +
-            `data ${config.dataDir}; ${security}\n`,
+          `coordinator: gRPC ${coordinator.grpcAddress}, HTTP ${coordinator.httpAddress}, data ${config.dataDir}\n`,
+        );
+        process.stdout.write(
+          `security: ${config.auth.enabled ? `tokens required (admin token in ${config.auth.adminTokenFile})` : 'no tokens (loopback only)'}` +
+            `, gRPC ${config.tls ? (config.tls.clientCaFile ? 'mutual TLS' : 'TLS') : 'plaintext'}\n`,
         );
         await untilSignal(() => coordinator.close());
       },
