@@ -3,13 +3,13 @@ import { type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { ServerCredentials } from '@grpc/grpc-js';
-import { type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
+import { type INestApplication, Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { grpcOptions } from '#contracts';
 import { AuthService } from './auth/auth.service.js';
 import { httpAuthMiddleware } from './auth/http-auth.middleware.js';
-import { type CoordinatorConfig, type ServerTlsConfig } from './config/coordinator.config.js';
+import { type CoordinatorConfig, type ServerTlsConfig, isLoopback } from './config/coordinator.config.js';
 import { CoordinatorModule } from './coordinator.module.js';
 
 export interface CoordinatorHandle {
@@ -47,6 +47,11 @@ export async function startCoordinator(
     { inheritAppConfig: true },
   );
   app.use(httpAuthMiddleware(app.get(AuthService)));
+  if (config.auth.enabled && !config.tls && !isLoopback(config.grpcHost)) {
+    new Logger('Security').warn(
+      `gRPC on ${config.grpcHost} without TLS: tokens cross the network in plaintext (set --tls-cert/--tls-key)`,
+    );
+  }
   await app.startAllMicroservices();
   await app.listen(config.httpPort, config.httpHost);
   const address = (app.getHttpServer() as Server).address() as { port: number };
