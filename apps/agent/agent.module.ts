@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { createGrpcClient } from '#contracts';
 import { ModelCacheService } from './cache/model-cache.service.js';
 import { AGENT_CONFIG, type AgentConfig } from './config/agent.config.js';
+import { AgentCredentialService } from './link/agent-credential.service.js';
 import { CoordinatorLinkService } from './link/coordinator-link.service.js';
 import { GRPC_CLIENT } from './link/grpc-client.token.js';
 import { EpProbeService } from './probe/ep-probe.service.js';
@@ -16,7 +17,16 @@ export class AgentModule {
       module: AgentModule,
       providers: [
         { provide: AGENT_CONFIG, useValue: config },
-        { provide: GRPC_CLIENT, useFactory: () => createGrpcClient(config.coordinatorAddress) },
+        AgentCredentialService,
+        {
+          provide: GRPC_CLIENT,
+          useFactory: (credentials: AgentCredentialService) =>
+            createGrpcClient(config.coordinatorAddress, {
+              bearer: () => credentials.bearer(),
+              tls: config.tls,
+            }),
+          inject: [AgentCredentialService],
+        },
         FingerprintService,
         EpProbeService,
         ModelCacheService,

@@ -6,7 +6,9 @@ import { registerReport } from './commands/report.command.js';
 import { registerServe } from './commands/serve.command.js';
 import { registerSubmit } from './commands/submit.command.js';
 import { registerSuiteCommands } from './commands/suite.command.js';
+import { registerToken } from './commands/token.command.js';
 import { EXIT, describeError } from './support/cli-error.js';
+import { addConnectionOptions } from './support/connection-options.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('mlfarm')
@@ -23,6 +25,8 @@ export async function main(argv: string[]): Promise<number> {
   registerInspect(program);
   registerReport(program);
   registerSuiteCommands(program);
+  registerToken(program);
+  addConnectionOptions(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;

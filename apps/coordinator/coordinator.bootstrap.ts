@@ -1,11 +1,15 @@
 import 'reflect-metadata';
 import { type Server } from 'node:http';
 import { createServer } from 'node:net';
-import { type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { ServerCredentials } from '@grpc/grpc-js';
+import { type INestApplication, Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { grpcOptions } from '#contracts';
-import { type CoordinatorConfig } from './config/coordinator.config.js';
+import { AuthService } from './auth/auth.service.js';
+import { httpAuthMiddleware } from './auth/http-auth.middleware.js';
+import { type CoordinatorConfig, type ServerTlsConfig, isLoopback } from './config/coordinator.config.js';
 import { CoordinatorModule } from './coordinator.module.js';
 
 export interface CoordinatorHandle {
@@ -33,9 +37,21 @@ export async function startCoordinator(
   });
   const grpcAddress = `${formatHost(config.grpcHost)}:${grpcPort}`;
   app.connectMicroservice<MicroserviceOptions>(
-    { transport: Transport.GRPC, options: grpcOptions(grpcAddress) },
+    {
+      transport: Transport.GRPC,
+      options: grpcOptions(grpcAddress, {
+        credentials: config.tls ? serverCredentials(config.tls) : undefined,
+        maxMessageBytes: config.maxMessageBytes,
+      }),
+    },
     { inheritAppConfig: true },
   );
+  app.use(httpAuthMiddleware(app.get(AuthService)));
+  if (config.auth.enabled && !config.tls && !isLoopback(config.grpcHost)) {
+    new Logger('Security').warn(
+      `gRPC on ${config.grpcHost} without TLS: tokens cross the network in plaintext (set --tls-cert/--tls-key)`,
+    );
+  }
   await app.startAllMicroservices();
   await app.listen(config.httpPort, config.httpHost);
   const address = (app.getHttpServer() as Server).address() as { port: number };
@@ -45,6 +61,16 @@ export async function startCoordinator(
     config: resolved,
     close: () => app.close(),
   };
+}
+
+/** TLS for the gRPC listener; with a client CA, mutual TLS: a client without a certificate from it is refused. */
+function serverCredentials(tls: ServerTlsConfig): ServerCredentials {
+  const clientCa = tls.clientCaFile ? readFileSync(tls.clientCaFile) : null;
+  return ServerCredentials.createSsl(
+    clientCa,
+    [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }],
+    clientCa !== null,
+  );
 }
 
 function formatHost(host: string): string {

@@ -1,10 +1,14 @@
 import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { AgentDirectoryService } from './agents/agent-directory.service.js';
 import { AgentGatewayService } from './agents/agent-gateway.service.js';
 import { AgentRegistry } from './agents/agent-registry.service.js';
 import { ArtifactStore } from './artifacts/artifact-store.js';
 import { UploadService } from './artifacts/upload.service.js';
+import { AuthService } from './auth/auth.service.js';
+import { ClientLimitsService } from './auth/client-limits.service.js';
+import { GrpcAuthGuard } from './auth/grpc-auth.guard.js';
+import { StreamLimitInterceptor } from './auth/stream-limit.interceptor.js';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from './config/coordinator.config.js';
 import { AgentGatewayController } from './grpc/agent-gateway.controller.js';
 import { CoordinatorController } from './grpc/coordinator.controller.js';
@@ -20,6 +24,7 @@ import { RunService } from './runs/run.service.js';
 import { SchedulerService } from './runs/scheduler.service.js';
 import { AgentRepository } from './store/agent.repository.js';
 import { ArtifactRepository } from './store/artifact.repository.js';
+import { CredentialRepository } from './store/credential.repository.js';
 import { type Db, openDatabase } from './store/database.js';
 import { DATABASE } from './store/database.tokens.js';
 import { ResultRepository } from './store/result.repository.js';
@@ -82,6 +87,11 @@ export class CoordinatorModule implements OnApplicationShutdown {
         RegressionService,
         SuiteScheduleService,
         ...COORDINATOR_METRICS_PROVIDERS,
+        CredentialRepository,
+        AuthService,
+        ClientLimitsService,
+        { provide: APP_GUARD, useClass: GrpcAuthGuard },
+        { provide: APP_INTERCEPTOR, useClass: StreamLimitInterceptor },
       ],
     };
   }

@@ -81,3 +81,24 @@ await test('null overrides are kept (they disable compression for that op)', () 
   const r = parseRecipe('global: { quantize: { dtype: int8 } }\nop_type_configs: { Conv: null }\n');
   assert.equal(r.opTypeConfigs.Conv, null);
 });
+
+await test('recipes are parsed as plain data: no custom tags, bounded aliases, bounded size', () => {
+  const refused = (text: string, pattern: RegExp): void =>
+    assert.throws(
+      () => parseRecipe(text, 'evil.yaml'),
+      (e: unknown) => e instanceof RecipeError && pattern.test(e.message),
+    );
+  refused('kind: !!js/function "function () { return 1 }"\n', /tag/i);
+  refused('kind: !custom thing\n', /tag/i);
+  // "Billion laughs": each level doubles; without a bound the last line expands to 2^20 strings.
+  const laughs = ['a: &a ["lol", "lol"]'];
+  for (let i = 1; i <= 20; i++) {
+    laughs.push(`l${i}: &l${i} [*${i === 1 ? 'a' : `l${i - 1}`}, *${i === 1 ? 'a' : `l${i - 1}`}]`);
+  }
+  refused(laughs.join('\n'), /alias/i);
+  refused('a: 1\na: 2\n', /unique|duplicate/i);
+  refused(`name: "${'x'.repeat(70 * 1024)}"\n`, /at most 65536/);
+  // __proto__ stays a plain (unknown) key: it neither pollutes Object.prototype nor passes validation.
+  assert.throws(() => parseRecipe('__proto__: { polluted: true }\n'), RecipeError);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});

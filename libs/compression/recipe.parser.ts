@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { type DocumentOptions, type ParseOptions, type SchemaOptions, parseDocument } from 'yaml';
 import { RecipeError } from './recipe.exception.js';
 import {
   ACCURACY_LEVELS,
@@ -26,9 +26,16 @@ export const DEFAULT_WEIGHT_THRESHOLD = 2048;
 
 /** Parses a JSON or YAML recipe (YAML is a superset of JSON) and validates it; throws RecipeError. */
 export function parseRecipe(text: string, source = 'recipe'): Recipe {
+  if (text.length > MAX_RECIPE_CHARS) {
+    throw new RecipeError(
+      '',
+      `is ${text.length} characters; a recipe may have at most ${MAX_RECIPE_CHARS}`,
+      source,
+    );
+  }
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    raw = parseSafely(text);
   } catch (cause) {
     throw new RecipeError(
       '',
@@ -37,6 +44,30 @@ export function parseRecipe(text: string, source = 'recipe'): Recipe {
     );
   }
   return normalizeRecipe(raw, source);
+}
+
+/** Recipes arrive over the wire (SubmitRun): bounded in size and parsed as plain data. */
+export const MAX_RECIPE_CHARS = 64 * 1024;
+
+// The YAML 1.2 core schema (plain data: no custom tags, no `<<` merge keys), duplicate keys refused, and
+// few aliases: a "billion laughs" document fails instead of expanding. Warnings (an unknown tag such as
+// `!!js/function`) are errors too.
+const SAFE_YAML: ParseOptions & DocumentOptions & SchemaOptions = {
+  schema: 'core',
+  customTags: [],
+  merge: false,
+  uniqueKeys: true,
+  strict: true,
+};
+const MAX_ALIAS_COUNT = 50;
+
+function parseSafely(text: string): unknown {
+  const doc = parseDocument(text, SAFE_YAML);
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) {
+    throw problem;
+  }
+  return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
 }
 
 /** Validates an already-parsed recipe object (file form, snake_case keys). */

@@ -21,14 +21,28 @@ export const MAX_GRPC_MESSAGE_BYTES = 64 * 1024 * 1024;
 export const PROTO_ROOT = fileURLToPath(new URL('../../../proto/', import.meta.url));
 export const PROTO_FILES = ['mlfarm/v1/coordinator_service.proto', 'mlfarm/v1/agent_gateway_service.proto'];
 
-export function grpcOptions(url: string): Required<GrpcOptions>['options'] {
+export interface GrpcTransportOptions {
+  /** Server or channel credentials (TLS); plaintext when absent. */
+  credentials?: unknown;
+  /** Passed to grpc-js as channel options (client interceptors, for example). */
+  channelOptions?: Record<string, unknown>;
+  maxMessageBytes?: number;
+}
+
+export function grpcOptions(
+  url: string,
+  transport: GrpcTransportOptions = {},
+): Required<GrpcOptions>['options'] {
+  const maxBytes = transport.maxMessageBytes ?? MAX_GRPC_MESSAGE_BYTES;
   return {
     url,
     package: MLFARM_V1_PACKAGE_NAME,
     protoPath: PROTO_FILES,
     loader: { ...GRPC_LOADER_OPTIONS, includeDirs: [PROTO_ROOT] },
-    maxReceiveMessageLength: MAX_GRPC_MESSAGE_BYTES,
-    maxSendMessageLength: MAX_GRPC_MESSAGE_BYTES,
+    ...(transport.credentials === undefined ? {} : { credentials: transport.credentials }),
+    ...(transport.channelOptions === undefined ? {} : { channelOptions: { ...transport.channelOptions } }),
+    maxReceiveMessageLength: maxBytes,
+    maxSendMessageLength: maxBytes,
     keepalive: { keepaliveTimeMs: 10_000, keepaliveTimeoutMs: 5_000, keepalivePermitWithoutCalls: 1 },
   };
 }

@@ -58,6 +58,14 @@ export {
   type UpdateRegressionResponse,
   type GetSeriesRequest,
   type GetSeriesResponse,
+  type ApiToken,
+  type CreateTokenRequest,
+  type CreateTokenResponse,
+  type ListTokensResponse,
+  type RevokeTokenRequest,
+  type RevokeTokenResponse,
+  type RevokeAgentRequest,
+  type RevokeAgentResponse,
   type CoordinatorServiceClient,
   type CoordinatorServiceController,
   CoordinatorServiceControllerMethods,
@@ -81,6 +89,8 @@ export {
   type Ack,
   type FetchModelRequest,
   type FetchModelResponse,
+  type EnrollRequest,
+  type EnrollResponse,
 } from './generated/mlfarm/v1/agent_gateway_service.js';
 export {
   grpcOptions,
@@ -88,5 +98,11 @@ export {
   PROTO_ROOT,
   GRPC_LOADER_OPTIONS,
   MAX_GRPC_MESSAGE_BYTES,
+  type GrpcTransportOptions,
 } from './grpc-options.js';
-export { createGrpcClient, type GrpcClient } from './grpc-client.js';
+export {
+  createGrpcClient,
+  type GrpcClient,
+  type GrpcClientOptions,
+  type ClientTlsFiles,
+} from './grpc-client.js';

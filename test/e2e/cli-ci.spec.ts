@@ -164,7 +164,7 @@ await test(
     await t.test('a policy that can never be sure: exit 3 (inconclusive) after the round cap', async () => {
       // alpha 1e-12 can never be reached with 4 rounds, and a zero threshold can never hold a CI: undecidable.
       await writeFile(join(tmp, 'head.onnx'), base);
-    const undecidable = join(tmp, 'undecidable.suite.yaml');
+      const undecidable = join(tmp, 'undecidable.suite.yaml');
       await writeFile(
         undecidable,
         gateSuiteYaml(

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,11 +41,17 @@ export class TestFarm {
     readonly dataDir: string,
     public coordinator: CoordinatorHandle,
     private readonly overrides: CoordinatorOverrides,
+    private readonly env: Record<string, string>,
   ) {
-    this.client = createGrpcClient(coordinator.grpcAddress);
+    this.client = this.connect(this.adminToken());
   }
 
-  static async start(agentSpecs: TestAgentSpec[], overrides: CoordinatorOverrides = {}): Promise<TestFarm> {
+  /** `env` is the coordinator's environment (MLFARM_AUTH=token, limits, TLS files...). */
+  static async start(
+    agentSpecs: TestAgentSpec[],
+    overrides: CoordinatorOverrides = {},
+    env: Record<string, string> = {},
+  ): Promise<TestFarm> {
     const dataDir = await mkdtemp(join(tmpdir(), 'mlfarm-test-'));
     const all = {
       dataDir,
@@ -54,8 +61,8 @@ export class TestFarm {
       httpPort: 0,
       ...overrides,
     };
-    const coordinator = await startCoordinator(loadCoordinatorConfig({}, all), { logger: false });
-    const farm = new TestFarm(dataDir, coordinator, all);
+    const coordinator = await startCoordinator(loadCoordinatorConfig(env, all), { logger: false });
+    const farm = new TestFarm(dataDir, coordinator, all, env);
     for (const spec of agentSpecs) {
       await farm.addAgent(spec);
     }
@@ -76,6 +83,7 @@ export class TestFarm {
           executionProviders: spec.executionProviders ?? ['cpu', 'webgpu'],
           reconnectMinMs: 100,
           reconnectMaxMs: 500,
+          enrollmentToken: this.enrollmentToken(),
         },
       ),
       { logger: false },
@@ -101,10 +109,26 @@ export class TestFarm {
     await this.coordinator.close();
     const [, port] = /:(\d+)$/.exec(this.coordinator.grpcAddress)!;
     this.coordinator = await startCoordinator(
-      loadCoordinatorConfig({}, { ...this.overrides, grpcPort: Number(port) }),
+      loadCoordinatorConfig(this.env, { ...this.overrides, grpcPort: Number(port) }),
       { logger: false },
     );
-    this.client = createGrpcClient(this.coordinator.grpcAddress);
+    this.client = this.connect(this.adminToken());
+  }
+
+  /** With authentication on: the bootstrap admin token the coordinator wrote into its data folder. */
+  adminToken(): string | undefined {
+    const { auth } = this.coordinator.config;
+    return auth.enabled ? readFileSync(auth.adminTokenFile, 'utf8').trim() : undefined;
+  }
+
+  enrollmentToken(): string | undefined {
+    const { auth } = this.coordinator.config;
+    return auth.enabled ? readFileSync(auth.enrollmentTokenFile, 'utf8').trim() : undefined;
+  }
+
+  /** A client of this farm's coordinator holding `token` (none: unauthenticated). */
+  connect(token?: string): GrpcClient {
+    return createGrpcClient(this.coordinator.grpcAddress, { bearer: token });
   }
 
   upload(

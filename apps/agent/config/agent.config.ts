@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { ClientTlsFiles } from '#contracts';
 import { type LabelPair, parseLabel } from '#common';
 
 export interface AgentConfig {
@@ -19,13 +21,20 @@ export interface AgentConfig {
   /** Serve this agent's own /metrics here; undefined = off (the embedded `bench` agent). */
   metricsPort?: number;
   metricsHost?: string;
+  /** Presented once (Enroll) when the state folder holds no credential yet; never logged. */
+  enrollmentToken?: string;
+  /** TLS to the coordinator (CA, and this agent's certificate for mutual TLS); plaintext when undefined. */
+  tls?: ClientTlsFiles;
 }
 
 export const AGENT_CONFIG = Symbol('AGENT_CONFIG');
 
 export class AgentConfigError extends Error {}
 
-export type AgentOverrides = Partial<Omit<AgentConfig, 'labels'>> & { labels?: string[] };
+export type AgentOverrides = Partial<Omit<AgentConfig, 'labels'>> & {
+  labels?: string[];
+  enrollmentTokenFile?: string;
+};
 
 /** Every problem is listed at once; nothing else in the agent reads process.env. */
 export function loadAgentConfig(
@@ -58,6 +67,8 @@ export function loadAgentConfig(
   if (!/^(\[[0-9a-fA-F:]+\]|[^:/\s]+):\d{1,5}$/.test(coordinatorAddress)) {
     problems.push(`coordinator address '${coordinatorAddress}' is not host:port`);
   }
+  const enrollmentToken = readEnrollmentToken(env, overrides, problems);
+  const tls = overrides.tls ?? tlsFromEnv(env);
   const config: AgentConfig = {
     coordinatorAddress,
     name: overrides.name ?? env.MLFARM_AGENT_NAME ?? '',
@@ -75,9 +86,41 @@ export function loadAgentConfig(
       overrides.metricsPort ??
       (env.MLFARM_AGENT_METRICS_PORT ? int('MLFARM_AGENT_METRICS_PORT', 0, 0) : undefined),
     metricsHost: overrides.metricsHost ?? env.MLFARM_AGENT_METRICS_HOST,
+    enrollmentToken,
+    tls,
   };
   if (problems.length > 0) {
     throw new AgentConfigError(`invalid agent configuration:\n  - ${problems.join('\n  - ')}`);
   }
   return config;
+}
+
+function readEnrollmentToken(
+  env: Record<string, string | undefined>,
+  overrides: AgentOverrides,
+  problems: string[],
+): string | undefined {
+  if (overrides.enrollmentToken) {
+    return overrides.enrollmentToken;
+  }
+  const file = overrides.enrollmentTokenFile ?? env.MLFARM_ENROLLMENT_TOKEN_FILE;
+  if (file) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (error) {
+      // The message names the file, never its content.
+      problems.push(
+        `cannot read the enrollment token file '${file}': ${(error as NodeJS.ErrnoException).code}`,
+      );
+      return undefined;
+    }
+  }
+  return env.MLFARM_ENROLLMENT_TOKEN || undefined;
+}
+
+function tlsFromEnv(env: Record<string, string | undefined>): ClientTlsFiles | undefined {
+  const caFile = env.MLFARM_TLS_CA_FILE || undefined;
+  const certFile = env.MLFARM_TLS_CLIENT_CERT_FILE || undefined;
+  const keyFile = env.MLFARM_TLS_CLIENT_KEY_FILE || undefined;
+  return caFile || certFile || keyFile || env.MLFARM_TLS === '1' ? { caFile, certFile, keyFile } : undefined;
 }

@@ -12,6 +12,7 @@ import type {
 import { errorMessage } from '#common';
 import { AGENT_CONFIG, type AgentConfig } from '../config/agent.config.js';
 import { FingerprintService } from '../probe/fingerprint.service.js';
+import { AgentCredentialService } from './agent-credential.service.js';
 import { GRPC_CLIENT } from './grpc-client.token.js';
 
 export interface LinkHandlers {
@@ -45,6 +46,7 @@ export class CoordinatorLinkService {
     @Inject(AGENT_CONFIG) private readonly config: AgentConfig,
     @Inject(GRPC_CLIENT) private readonly client: GrpcClient,
     private readonly fingerprint: FingerprintService,
+    private readonly credentials: AgentCredentialService,
   ) {}
 
   start(
@@ -78,6 +80,15 @@ export class CoordinatorLinkService {
 
   private connect(): void {
     if (this.stopped || !this.identity || !this.handlers) {
+      return;
+    }
+    if (this.credentials.needsEnrollment()) {
+      // Enrolment retries with the same back-off as the stream; it happens once per state folder.
+      const { agentId } = this.identity;
+      this.credentials.enroll(this.client, agentId, this.config.name || agentId).then(
+        () => this.connect(),
+        (error: unknown) => this.lost(`enrollment failed: ${errorMessage(error)}`),
+      );
       return;
     }
     const hello: AgentHello = {

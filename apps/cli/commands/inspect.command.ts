@@ -1,7 +1,8 @@
 import { type Command } from 'commander';
 import { lastValueFrom } from 'rxjs';
-import { RunState, createGrpcClient, type GrpcClient } from '#contracts';
+import { RunState, type GrpcClient } from '#contracts';
 import { renderTable } from '../output/table.js';
+import { type ConnectionOptions, connect } from '../support/connection-options.js';
 import { followRun, reportRun } from '../support/run-client.js';
 import { positiveInt } from '../support/option-parsers.js';
 
@@ -19,8 +20,11 @@ const RUN_STATES: Record<number, string> = {
   [RunState.RUN_STATE_CANCELLED]: 'cancelled',
 };
 
-async function withClient(address: string, work: (client: GrpcClient) => Promise<number>): Promise<void> {
-  const client = createGrpcClient(address);
+async function withClient(
+  options: ConnectionOptions,
+  work: (client: GrpcClient) => Promise<number>,
+): Promise<void> {
+  const client = connect(options);
   try {
     process.exitCode = await work(client);
   } finally {
@@ -35,8 +39,8 @@ export function registerInspect(program: Command): void {
     .argument('<run>', 'run id')
     .option(...COORDINATOR_FLAGS)
     .option('--json <file>', 'write the result JSON here')
-    .action((runId: string, options: { coordinator: string; json?: string }) =>
-      withClient(options.coordinator, (client) => followRun(client, runId, { json: options.json })),
+    .action((runId: string, options: ConnectionOptions & { json?: string }) =>
+      withClient(options, (client) => followRun(client, runId, { json: options.json })),
     );
 
   program
@@ -45,8 +49,8 @@ export function registerInspect(program: Command): void {
     .argument('<run>', 'run id')
     .option(...COORDINATOR_FLAGS)
     .option('--json <file>', 'write the result JSON here')
-    .action((runId: string, options: { coordinator: string; json?: string }) =>
-      withClient(options.coordinator, (client) => reportRun(client, runId, { json: options.json })),
+    .action((runId: string, options: ConnectionOptions & { json?: string }) =>
+      withClient(options, (client) => reportRun(client, runId, { json: options.json })),
     );
 
   program
@@ -54,8 +58,8 @@ export function registerInspect(program: Command): void {
     .description('cancel a run; running tasks are stopped on their agents')
     .argument('<run>', 'run id')
     .option(...COORDINATOR_FLAGS)
-    .action((runId: string, options: { coordinator: string }) =>
-      withClient(options.coordinator, async (client) => {
+    .action((runId: string, options: ConnectionOptions) =>
+      withClient(options, async (client) => {
         const { run } = await lastValueFrom(client.coordinator.cancelRun({ runId }));
         process.stdout.write(`${run!.id} ${RUN_STATES[run!.state] ?? 'unknown'}\n`);
         return 0;
@@ -67,8 +71,8 @@ export function registerInspect(program: Command): void {
     .description('list recent runs')
     .option(...COORDINATOR_FLAGS)
     .option('--limit <n>', 'how many', positiveInt('--limit'), 20)
-    .action((options: { coordinator: string; limit: number }) =>
-      withClient(options.coordinator, async (client) => {
+    .action((options: ConnectionOptions & { limit: number }) =>
+      withClient(options, async (client) => {
         const { runs } = await lastValueFrom(client.coordinator.listRuns({ limit: options.limit }));
         process.stdout.write(
           `${renderTable(
@@ -91,8 +95,8 @@ export function registerInspect(program: Command): void {
     .command('agents')
     .description('list the agents the coordinator knows')
     .option(...COORDINATOR_FLAGS)
-    .action((options: { coordinator: string }) =>
-      withClient(options.coordinator, async (client) => {
+    .action((options: ConnectionOptions) =>
+      withClient(options, async (client) => {
         const { agents } = await lastValueFrom(client.coordinator.listAgents({}));
         process.stdout.write(
           `${renderTable(

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { type Command } from 'commander';
 import { lastValueFrom } from 'rxjs';
-import { createGrpcClient } from '#contracts';
 import { renderRunReport, toResultJson } from '#report';
 import { EXIT } from '../support/cli-error.js';
+import { type ConnectionOptions, connect } from '../support/connection-options.js';
 
 const DEFAULT_COORDINATOR = process.env.MLFARM_COORDINATOR ?? '127.0.0.1:50051';
 
@@ -14,8 +14,8 @@ export function registerReport(program: Command): void {
     .argument('<run>', 'run id')
     .option('-c, --coordinator <host:port>', 'coordinator gRPC address', DEFAULT_COORDINATOR)
     .option('-o, --output <file>', 'where to write the report', 'report.html')
-    .action(async (runId: string, options: { coordinator: string; output: string }) => {
-      const client = createGrpcClient(options.coordinator);
+    .action(async (runId: string, options: ConnectionOptions & { output: string }) => {
+      const client = connect(options);
       try {
         // An unknown run fails here with NOT_FOUND, which main() turns into one `mlfarm:` line and exit 2.
         const run = await lastValueFrom(client.coordinator.getRun({ runId }));

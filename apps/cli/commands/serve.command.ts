@@ -4,6 +4,7 @@ import { loadAgentConfig } from '../../agent/config/agent.config.js';
 import { startCoordinator } from '../../coordinator/coordinator.bootstrap.js';
 import { loadCoordinatorConfig, parseAddress } from '../../coordinator/config/coordinator.config.js';
 import { CliError } from '../support/cli-error.js';
+import { addTlsOptions, clientTls } from '../support/connection-options.js';
 import { nonNegativeInt, positiveInt } from '../support/option-parsers.js';
 
 /** Keeps a long-running service up until SIGINT/SIGTERM, then closes it cleanly (open streams end). */
@@ -37,6 +38,13 @@ export function registerServe(program: Command): void {
     .option('--data-dir <dir>', 'SQLite file and artifacts (env MLFARM_DATA_DIR)')
     .option('--lease-ms <ms>', 'task lease; renewed by agent heartbeats', positiveInt('--lease-ms'))
     .option('--heartbeat-ms <ms>', 'agent heartbeat interval', positiveInt('--heartbeat-ms'))
+    .option('--auth <mode>', 'token: require tokens (needed beyond loopback); none (env MLFARM_AUTH)')
+    .option('--tls-cert <file>', 'server certificate for gRPC TLS (PEM; env MLFARM_TLS_CERT_FILE)')
+    .option('--tls-key <file>', 'its private key (env MLFARM_TLS_KEY_FILE)')
+    .option(
+      '--tls-client-ca <file>',
+      'require client certificates signed by this CA: mutual TLS (env MLFARM_TLS_CLIENT_CA_FILE)',
+    )
     .action(
       async (options: {
         grpc?: string;
@@ -44,6 +52,10 @@ export function registerServe(program: Command): void {
         dataDir?: string;
         leaseMs?: number;
         heartbeatMs?: number;
+        auth?: string;
+        tlsCert?: string;
+        tlsKey?: string;
+        tlsClientCa?: string;
       }) => {
         const grpc = options.grpc ? address('--grpc', options.grpc) : undefined;
         const http = options.http ? address('--http', options.http) : undefined;
@@ -55,16 +67,25 @@ export function registerServe(program: Command): void {
           httpPort: http?.port,
           leaseMs: options.leaseMs,
           heartbeatIntervalMs: options.heartbeatMs,
+          auth: options.auth,
+          tlsCertFile: options.tlsCert,
+          tlsKeyFile: options.tlsKey,
+          tlsClientCaFile: options.tlsClientCa,
         });
         const coordinator = await startCoordinator(config);
+        // The first line is a contract (scripts and tests wait for it); the security summary follows it.
         process.stdout.write(
           `coordinator: gRPC ${coordinator.grpcAddress}, HTTP ${coordinator.httpAddress}, data ${config.dataDir}\n`,
+        );
+        process.stdout.write(
+          `security: ${config.auth.enabled ? `tokens required (admin token in ${config.auth.adminTokenFile})` : 'no tokens (loopback only)'}` +
+            `, gRPC ${config.tls ? (config.tls.clientCaFile ? 'mutual TLS' : 'TLS') : 'plaintext'}\n`,
         );
         await untilSignal(() => coordinator.close());
       },
     );
 
-  program
+  const agentCommand = program
     .command('agent')
     .description('run an agent: dials out to a coordinator and measures what it is assigned')
     .option('-c, --coordinator <host:port>', 'coordinator gRPC address (env MLFARM_COORDINATOR)')
@@ -89,39 +110,50 @@ export function registerServe(program: Command): void {
       positiveInt('--metrics-port'),
     )
     .option('--metrics-host <host>', 'address for /metrics (default 0.0.0.0)')
-    .action(
-      async (options: {
-        coordinator?: string;
-        name?: string;
-        label?: string[];
-        stateDir?: string;
-        threads?: number;
-        interThreads?: number;
-        ep?: string[];
-        cacheMib?: number;
-        metricsPort?: number;
-        metricsHost?: string;
-      }) => {
-        const config = loadAgentConfig(process.env, {
-          coordinatorAddress: options.coordinator,
-          name: options.name,
-          labels: options.label,
-          stateDir: options.stateDir,
-          intraOpThreads: options.threads,
-          interOpThreads: options.interThreads,
-          executionProviders: options.ep,
-          cacheMaxBytes: options.cacheMib ? options.cacheMib * 1024 * 1024 : undefined,
-          metricsPort: options.metricsPort,
-          metricsHost: options.metricsHost,
-        });
-        const agent = await startAgent(config);
-        const eps = agent.executionProviders.map((e) =>
-          e.available ? e.name : `${e.name} (unavailable: ${e.reason.slice(0, 120)})`,
-        );
-        process.stdout.write(
-          `agent ${agent.agentId} -> ${config.coordinatorAddress}; execution providers: ${eps.join(', ')}\n`,
-        );
-        await untilSignal(() => agent.close());
-      },
+    .option(
+      '--enrollment-token-file <file>',
+      'enroll with this token on first start (env MLFARM_ENROLLMENT_TOKEN_FILE or MLFARM_ENROLLMENT_TOKEN)',
     );
+  addTlsOptions(agentCommand).action(
+    async (options: {
+      coordinator?: string;
+      name?: string;
+      label?: string[];
+      stateDir?: string;
+      threads?: number;
+      interThreads?: number;
+      ep?: string[];
+      cacheMib?: number;
+      metricsPort?: number;
+      metricsHost?: string;
+      enrollmentTokenFile?: string;
+      tls?: boolean;
+      tlsCa?: string;
+      tlsCert?: string;
+      tlsKey?: string;
+    }) => {
+      const config = loadAgentConfig(process.env, {
+        coordinatorAddress: options.coordinator,
+        name: options.name,
+        labels: options.label,
+        stateDir: options.stateDir,
+        intraOpThreads: options.threads,
+        interOpThreads: options.interThreads,
+        executionProviders: options.ep,
+        cacheMaxBytes: options.cacheMib ? options.cacheMib * 1024 * 1024 : undefined,
+        metricsPort: options.metricsPort,
+        metricsHost: options.metricsHost,
+        enrollmentTokenFile: options.enrollmentTokenFile,
+        tls: clientTls(options),
+      });
+      const agent = await startAgent(config);
+      const eps = agent.executionProviders.map((e) =>
+        e.available ? e.name : `${e.name} (unavailable: ${e.reason.slice(0, 120)})`,
+      );
+      process.stdout.write(
+        `agent ${agent.agentId} -> ${config.coordinatorAddress}; execution providers: ${eps.join(', ')}\n`,
+      );
+      await untilSignal(() => agent.close());
+    },
+  );
 }

@@ -1,13 +1,14 @@
 import { type Command } from 'commander';
 import { lastValueFrom } from 'rxjs';
-import { type Label, createGrpcClient } from '#contracts';
+import { type Label } from '#contracts';
+import { type ConnectionOptions, connect } from '../support/connection-options.js';
 import { uploadModel } from '../support/grpc-calls.js';
 import { collectLabel, collectString } from '../support/option-parsers.js';
 import { readRecipes } from '../support/recipe-files.js';
 import { followRun } from '../support/run-client.js';
 import { type ScenarioOptions, addScenarioOptions, buildScenario } from '../support/scenario-options.js';
 
-interface SubmitOptions extends ScenarioOptions {
+interface SubmitOptions extends ScenarioOptions, ConnectionOptions {
   coordinator: string;
   label?: Label[];
   agent?: string[];
@@ -36,7 +37,7 @@ export function registerSubmit(program: Command): void {
     .option('--no-wait', 'print the run id and return at once')
     .option('--json <file>', 'with --wait (the default): write the result JSON here')
     .action(async (models: string[], options: SubmitOptions) => {
-      const client = createGrpcClient(options.coordinator);
+      const client = connect(options);
       try {
         const refs = [];
         for (const path of models) {

@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { lastValueFrom } from 'rxjs';
-import { type GrpcClient, RegressionAction, RegressionStatus, createGrpcClient } from '#contracts';
+import { type GrpcClient, RegressionAction, RegressionStatus } from '#contracts';
+import { type ConnectionOptions, connect } from '../support/connection-options.js';
 import { renderTable } from '../output/table.js';
 import { readSuite } from '../support/suite-files.js';
 import { followRun } from '../support/run-client.js';
@@ -13,9 +14,7 @@ const COORDINATOR = [
   process.env.MLFARM_COORDINATOR ?? '127.0.0.1:50051',
 ] as const;
 
-interface CoordinatorOption {
-  coordinator: string;
-}
+type CoordinatorOption = ConnectionOptions;
 
 export function positiveRounds(value: string): number {
   const n = Number(value);
@@ -25,8 +24,11 @@ export function positiveRounds(value: string): number {
   return n;
 }
 
-async function withClient<T>(address: string, work: (client: GrpcClient) => Promise<T>): Promise<T> {
-  const client = createGrpcClient(address);
+async function withClient<T>(
+  options: ConnectionOptions,
+  work: (client: GrpcClient) => Promise<T>,
+): Promise<T> {
+  const client = connect(options);
   try {
     return await work(client);
   } finally {
@@ -48,7 +50,7 @@ export function registerSuiteCommands(program: Command): void {
     .option('--json <file>', 'with --wait (the default): write the result JSON here')
     .action(
       async (file: string, options: CoordinatorOption & { name?: string; wait: boolean; json?: string }) => {
-        await withClient(options.coordinator, async (client) => {
+        await withClient(options, async (client) => {
           const { source } = await readSuite(client, file);
           const { run } = await lastValueFrom(
             client.coordinator.runSuite({ suite: source, name: options.name ?? '' }),
@@ -79,7 +81,7 @@ export function registerSuiteCommands(program: Command): void {
     .option('--json <file>', 'write the verdict as JSON here')
     .option('-q, --quiet', 'no progress lines on stderr', false)
     .action(async (file: string, options: GateCliOptions) => {
-      process.exitCode = await withClient(options.coordinator, (client) => runGate(client, file, options));
+      process.exitCode = await withClient(options, (client) => runGate(client, file, options));
     });
 
   const baseline = program
@@ -94,7 +96,7 @@ export function registerSuiteCommands(program: Command): void {
     .requiredOption('--name <name>', 'baseline name, e.g. main')
     .option(...COORDINATOR)
     .action(async (runId: string, options: CoordinatorOption & { name: string }) => {
-      await withClient(options.coordinator, async (client) => {
+      await withClient(options, async (client) => {
         const { entries } = await lastValueFrom(
           client.coordinator.acceptBaseline({ runId, name: options.name }),
         );
@@ -112,7 +114,7 @@ export function registerSuiteCommands(program: Command): void {
     .option('--suite <name>', 'only this suite')
     .option(...COORDINATOR)
     .action(async (options: CoordinatorOption & { suite?: string }) => {
-      await withClient(options.coordinator, async (client) => {
+      await withClient(options, async (client) => {
         const { entries } = await lastValueFrom(
           client.coordinator.listBaselines({ suite: options.suite ?? '' }),
         );
@@ -139,7 +141,7 @@ export function registerSuiteCommands(program: Command): void {
     .option('--all', 'include acknowledged and muted ones', false)
     .option(...COORDINATOR)
     .action(async (options: CoordinatorOption & { suite?: string; all: boolean }) => {
-      await withClient(options.coordinator, async (client) => {
+      await withClient(options, async (client) => {
         const { regressions } = await lastValueFrom(
           client.coordinator.listRegressions({
             suite: options.suite ?? '',
@@ -181,7 +183,7 @@ export function registerSuiteCommands(program: Command): void {
       .option('--note <text>', 'why')
       .option(...COORDINATOR)
       .action(async (id: string, options: CoordinatorOption & { note?: string }) => {
-        await withClient(options.coordinator, async (client) => {
+        await withClient(options, async (client) => {
           const { regression: r } = await lastValueFrom(
             client.coordinator.updateRegression({ regressionId: id, action, note: options.note ?? '' }),
           );

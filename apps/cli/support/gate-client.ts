@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { lastValueFrom } from 'rxjs';
 import { type GrpcClient, MetricVerdict, type Verdict, VerdictOutcome } from '#contracts';
 import { exitCodeOf, renderJunit, renderMarkdown, toVerdictJson } from '#ci-report';
+import type { ConnectionOptions } from './connection-options.js';
 import { readSuite } from './suite-files.js';
 import { renderTable } from '../output/table.js';
 
@@ -39,8 +40,7 @@ export function renderVerdict(v: Verdict): string {
   return [v.summary, table, errors].filter(Boolean).join('\n');
 }
 
-export interface GateCliOptions {
-  coordinator: string;
+export interface GateCliOptions extends ConnectionOptions {
   baseline: string;
   maxRounds?: number;
   name?: string;

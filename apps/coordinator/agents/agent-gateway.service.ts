@@ -7,10 +7,12 @@ import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinato
 import { SchedulerService } from '../runs/scheduler.service.js';
 import { AgentRepository } from '../store/agent.repository.js';
 import { ArtifactRepository } from '../store/artifact.repository.js';
+import { type Principal } from '../auth/principal.js';
 import { AgentLinkMetricsService } from '../metrics/agent-link-metrics.service.js';
 import { type ConnectedAgent, AgentRegistry } from './agent-registry.service.js';
 
 const AGENT_ID = /^[\w.-]{1,100}$/;
+const LOCAL: Principal = { kind: 'local' };
 const CHUNK_BYTES = 1024 * 1024;
 
 @Injectable()
@@ -28,7 +30,7 @@ export class AgentGatewayService {
   ) {}
 
   /** One agent's stream: the first message must be its hello; messages are handled strictly in order. */
-  connect(incoming: Observable<ConnectRequest>): Observable<ConnectResponse> {
+  connect(incoming: Observable<ConnectRequest>, principal: Principal = LOCAL): Observable<ConnectResponse> {
     return new Observable<ConnectResponse>((out) => {
       const queue = new SerialQueue();
       let agent: ConnectedAgent | undefined;
@@ -45,7 +47,7 @@ export class AgentGatewayService {
                 return;
               }
               if (!agent) {
-                agent = await this.hello(message, out);
+                agent = await this.hello(message, out, principal);
                 return;
               }
               await this.handle(agent, message);
@@ -73,10 +75,21 @@ export class AgentGatewayService {
     });
   }
 
-  private async hello(message: ConnectRequest, out: Subscriber<ConnectResponse>): Promise<ConnectedAgent> {
+  private async hello(
+    message: ConnectRequest,
+    out: Subscriber<ConnectResponse>,
+    principal: Principal,
+  ): Promise<ConnectedAgent> {
     const hello: AgentHello | undefined = message.hello ?? undefined;
     if (!hello) {
       throw new DomainError(DomainErrorCode.INVALID_REQUEST, 'Connect: the first message must be a hello');
+    }
+    if (principal.kind === 'agent' && principal.agentId !== hello.agentId) {
+      // A credential speaks for one agent id only: no agent can pose as another.
+      throw new DomainError(
+        DomainErrorCode.PERMISSION_DENIED,
+        `Connect: the credential of agent ${principal.agentId} cannot say hello as '${hello.agentId.slice(0, 80)}'`,
+      );
     }
     if (!AGENT_ID.test(hello.agentId)) {
       throw new DomainError(

@@ -119,10 +119,11 @@ export class UploadService {
 
   checkMetadata(metadata: UploadMetadata): UploadMetadata {
     const name = basename(metadata.name || 'model.onnx');
-    if (!NAME.test(name)) {
+    // Names are labels (files are stored by sha256), yet '.' and '..' are refused so none reads as a path.
+    if (!NAME.test(name) || /^\.{1,2}$/.test(name)) {
       throw new DomainError(
         DomainErrorCode.INVALID_REQUEST,
-        `artifact name '${name.slice(0, 80)}' has characters outside [A-Za-z0-9 _.+-]`,
+        `artifact name '${name.slice(0, 80)}' has characters outside [A-Za-z0-9 _.+-] or is a path`,
       );
     }
     if (metadata.sha256) {

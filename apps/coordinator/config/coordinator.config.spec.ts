@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { join } from 'node:path';
 import { ConfigError, loadCoordinatorConfig } from './coordinator.config.js';
 
 await test('defaults listen on loopback only', () => {
@@ -33,4 +34,54 @@ await test('flags win over the environment; IPv6 addresses parse', () => {
   const config = loadCoordinatorConfig({ MLFARM_GRPC_ADDRESS: '[::1]:6000' }, { grpcPort: 7000 });
   assert.equal(config.grpcHost, '::1');
   assert.equal(config.grpcPort, 7000);
+});
+
+await test('a listener beyond loopback without authentication is a configuration error', () => {
+  for (const env of [
+    { MLFARM_GRPC_ADDRESS: '0.0.0.0:50051' },
+    { MLFARM_HTTP_ADDRESS: '[::]:8080' },
+    { MLFARM_GRPC_ADDRESS: '10.1.2.3:50051', MLFARM_AUTH: 'none' },
+  ]) {
+    assert.throws(
+      () => loadCoordinatorConfig(env),
+      (e: unknown) => e instanceof ConfigError && /beyond loopback.*MLFARM_AUTH=token/.test(e.message),
+      JSON.stringify(env),
+    );
+  }
+  assert.throws(() => loadCoordinatorConfig({}, { grpcHost: '0.0.0.0' }), /beyond loopback/);
+  const open = loadCoordinatorConfig({ MLFARM_GRPC_ADDRESS: '0.0.0.0:50051', MLFARM_AUTH: 'token' });
+  assert.equal(open.auth.enabled, true);
+  assert.equal(open.auth.adminTokenFile, join(open.dataDir, 'admin.token'));
+  assert.equal(loadCoordinatorConfig({}, { grpcHost: '0.0.0.0', auth: 'token' }).auth.enabled, true);
+  assert.equal(
+    loadCoordinatorConfig({ MLFARM_ADMIN_TOKEN_FILE: '/run/secrets/admin' }).auth.enabled,
+    true,
+    'naming a token file turns authentication on',
+  );
+  for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) {
+    assert.equal(loadCoordinatorConfig({}, { grpcHost: host }).auth.enabled, false, host);
+  }
+});
+
+await test('auth, TLS and limit settings are checked with the rest', () => {
+  assert.throws(
+    () =>
+      loadCoordinatorConfig({
+        MLFARM_AUTH: 'maybe',
+        MLFARM_TLS_CERT_FILE: '/nowhere/cert.pem',
+        MLFARM_MAX_MESSAGE_MIB: '1',
+        MLFARM_MAX_STREAMS_PER_CLIENT: '0',
+      }),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.message.includes("MLFARM_AUTH='maybe'") &&
+      e.message.includes('TLS needs both') &&
+      e.message.includes("MLFARM_MAX_MESSAGE_MIB='1'") &&
+      e.message.includes("MLFARM_MAX_STREAMS_PER_CLIENT='0'"),
+  );
+  const config = loadCoordinatorConfig({});
+  assert.equal(config.maxMessageBytes, 64 * 1024 * 1024);
+  assert.equal(config.maxActiveRunsPerClient, 100);
+  assert.equal(config.maxStreamsPerClient, 32);
+  assert.equal(config.tls, undefined);
 });

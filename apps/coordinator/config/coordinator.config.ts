@@ -14,6 +14,31 @@ export interface CoordinatorConfig {
   maxModelBytes: number;
   /** Suites run on cron schedules (MLFARM_SCHEDULES: "<cron> <suite file>" entries, ';' or newline separated). */
   schedules: SuiteSchedule[];
+  /** Off only when every listener is on loopback and nothing asked for it (the embedded default). */
+  auth: AuthConfig;
+  /** TLS on the gRPC listener; undefined = plaintext. */
+  tls?: ServerTlsConfig;
+  /** Largest gRPC message either way (MLFARM_MAX_MESSAGE_MIB). */
+  maxMessageBytes: number;
+  /** Queued or running runs one client (API token) may have at once. */
+  maxActiveRunsPerClient: number;
+  /** Open WatchRun and UploadModel streams one client may hold at once. */
+  maxStreamsPerClient: number;
+}
+
+export interface AuthConfig {
+  enabled: boolean;
+  /** Holds the bootstrap admin token (mlf_<id>_<secret>); created with mode 0600 when missing. */
+  adminTokenFile: string;
+  /** Holds the farm's enrollment token (mle_<secret>); created with mode 0600 when missing. */
+  enrollmentTokenFile: string;
+}
+
+export interface ServerTlsConfig {
+  certFile: string;
+  keyFile: string;
+  /** When set, every gRPC client must present a certificate signed by this CA (mutual TLS). */
+  clientCaFile?: string;
 }
 
 export const COORDINATOR_CONFIG = Symbol('COORDINATOR_CONFIG');
@@ -26,7 +51,15 @@ export type CoordinatorOverrides = Partial<
     CoordinatorConfig,
     'dataDir' | 'grpcHost' | 'grpcPort' | 'httpHost' | 'httpPort' | 'leaseMs' | 'heartbeatIntervalMs'
   >
->;
+> & {
+  /** --auth token|none */
+  auth?: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  tlsClientCaFile?: string;
+};
+
+const AUTH_MODES = ['token', 'none'] as const;
 
 /**
  * Reads and checks every setting once, at start-up. All problems are reported together so a bad
@@ -57,28 +90,118 @@ export function loadCoordinatorConfig(
   } catch (e) {
     problems.push(e instanceof Error ? e.message : String(e));
   }
+  // At least 2: artifacts travel in 1 MiB chunks (FetchModel) plus framing.
+  const maxMessageMib = parseInteger('MLFARM_MAX_MESSAGE_MIB', env.MLFARM_MAX_MESSAGE_MIB, 64, 2, problems);
+  const maxActiveRunsPerClient = parseInteger(
+    'MLFARM_MAX_ACTIVE_RUNS_PER_CLIENT',
+    env.MLFARM_MAX_ACTIVE_RUNS_PER_CLIENT,
+    100,
+    1,
+    problems,
+  );
+  const maxStreamsPerClient = parseInteger(
+    'MLFARM_MAX_STREAMS_PER_CLIENT',
+    env.MLFARM_MAX_STREAMS_PER_CLIENT,
+    32,
+    1,
+    problems,
+  );
   if (heartbeatIntervalMs * 2 > leaseMs) {
     problems.push(
       `MLFARM_HEARTBEAT_MS (${heartbeatIntervalMs}) must be at most half of MLFARM_LEASE_MS (${leaseMs})`,
     );
   }
+  const grpcHost = overrides.grpcHost ?? grpc.host;
+  const httpHost = overrides.httpHost ?? http.host;
+  const dataDir = resolve(overrides.dataDir ?? env.MLFARM_DATA_DIR ?? '.mlfarm');
+  const auth = authConfig(env, overrides, dataDir, problems);
+  if (!auth.enabled) {
+    for (const [name, host] of [
+      ['gRPC', grpcHost],
+      ['HTTP', httpHost],
+    ] as const) {
+      if (!isLoopback(host)) {
+        problems.push(
+          `the ${name} listener binds ${host}, beyond loopback, so it needs authentication: set MLFARM_AUTH=token (or --auth token)`,
+        );
+      }
+    }
+  }
+  const tls = tlsConfig(env, overrides, problems);
   if (problems.length > 0) {
     throw new ConfigError(`invalid coordinator configuration:\n  - ${problems.join('\n  - ')}`);
   }
-  const dataDir = resolve(overrides.dataDir ?? env.MLFARM_DATA_DIR ?? '.mlfarm');
   const dbFile = env.MLFARM_DATABASE_FILE ?? 'mlfarm.sqlite';
   return {
     dataDir,
     databaseFile: isAbsolute(dbFile) ? dbFile : join(dataDir, dbFile),
-    grpcHost: overrides.grpcHost ?? grpc.host,
+    grpcHost,
     grpcPort: overrides.grpcPort ?? grpc.port,
-    httpHost: overrides.httpHost ?? http.host,
+    httpHost,
     httpPort: overrides.httpPort ?? http.port,
     leaseMs,
     heartbeatIntervalMs,
     maxModelBytes: maxModelMib * 1024 * 1024,
     schedules,
+    auth,
+    tls,
+    maxMessageBytes: maxMessageMib * 1024 * 1024,
+    maxActiveRunsPerClient,
+    maxStreamsPerClient,
   };
+}
+
+/** 127.0.0.0/8, ::1 and localhost; 0.0.0.0, :: and every other address reach beyond this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function authConfig(
+  env: Record<string, string | undefined>,
+  overrides: CoordinatorOverrides,
+  dataDir: string,
+  problems: string[],
+): AuthConfig {
+  const adminFile = env.MLFARM_ADMIN_TOKEN_FILE;
+  const enrollmentFile = env.MLFARM_ENROLLMENT_TOKEN_FILE;
+  const mode = overrides.auth ?? env.MLFARM_AUTH;
+  // Naming a token file asks for authentication as clearly as MLFARM_AUTH=token does.
+  let enabled = adminFile !== undefined || enrollmentFile !== undefined;
+  if (mode !== undefined && mode !== '') {
+    if (!(AUTH_MODES as readonly string[]).includes(mode)) {
+      problems.push(`MLFARM_AUTH='${mode}' must be one of ${AUTH_MODES.join(', ')}`);
+    } else {
+      enabled = mode === 'token';
+    }
+  }
+  return {
+    enabled,
+    adminTokenFile: resolve(dataDir, adminFile ?? 'admin.token'),
+    enrollmentTokenFile: resolve(dataDir, enrollmentFile ?? 'enrollment.token'),
+  };
+}
+
+function tlsConfig(
+  env: Record<string, string | undefined>,
+  overrides: CoordinatorOverrides,
+  problems: string[],
+): ServerTlsConfig | undefined {
+  const certFile = overrides.tlsCertFile ?? env.MLFARM_TLS_CERT_FILE;
+  const keyFile = overrides.tlsKeyFile ?? env.MLFARM_TLS_KEY_FILE;
+  const clientCaFile = overrides.tlsClientCaFile ?? env.MLFARM_TLS_CLIENT_CA_FILE;
+  if (!certFile && !keyFile && !clientCaFile) {
+    return undefined;
+  }
+  if (!certFile || !keyFile) {
+    problems.push('TLS needs both MLFARM_TLS_CERT_FILE and MLFARM_TLS_KEY_FILE (--tls-cert, --tls-key)');
+    return undefined;
+  }
+  for (const file of [certFile, keyFile, clientCaFile]) {
+    if (file && !existsSync(file)) {
+      problems.push(`TLS file '${file}' does not exist`);
+    }
+  }
+  return { certFile, keyFile, clientCaFile: clientCaFile || undefined };
 }
 
 export function parseAddress(

@@ -1,26 +1,38 @@
 import { Controller } from '@nestjs/common';
+import type { Metadata } from '@grpc/grpc-js';
 import { type Observable } from 'rxjs';
 import {
   type AgentGatewayServiceController,
   AgentGatewayServiceControllerMethods,
   type ConnectRequest,
   type ConnectResponse,
+  type EnrollRequest,
+  type EnrollResponse,
   type FetchModelRequest,
   type FetchModelResponse,
 } from '#contracts';
 import { AgentGatewayService } from '../agents/agent-gateway.service.js';
+import { AuthService } from '../auth/auth.service.js';
+import { principalOf } from '../auth/principal.js';
 import { mapRpcErrors } from './rpc-stream.util.js';
 
 @Controller()
 @AgentGatewayServiceControllerMethods()
 export class AgentGatewayController implements AgentGatewayServiceController {
-  constructor(private readonly gateway: AgentGatewayService) {}
+  constructor(
+    private readonly gateway: AgentGatewayService,
+    private readonly auth: AuthService,
+  ) {}
 
-  connect(request: Observable<ConnectRequest>): Observable<ConnectResponse> {
-    return mapRpcErrors(this.gateway.connect(request));
+  connect(request: Observable<ConnectRequest>, metadata?: Metadata): Observable<ConnectResponse> {
+    return mapRpcErrors(this.gateway.connect(request, principalOf(metadata)));
   }
 
   fetchModel(request: FetchModelRequest): Observable<FetchModelResponse> {
     return mapRpcErrors(this.gateway.fetch(request.sha256));
+  }
+
+  enroll(request: EnrollRequest): Promise<EnrollResponse> {
+    return this.auth.enroll(request);
   }
 }

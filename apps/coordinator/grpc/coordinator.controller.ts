@@ -1,8 +1,16 @@
 import { Controller } from '@nestjs/common';
+import type { Metadata } from '@grpc/grpc-js';
 import { type Observable } from 'rxjs';
 import {
   type CancelRunRequest,
   type CancelRunResponse,
+  type CreateTokenRequest,
+  type CreateTokenResponse,
+  type ListTokensResponse,
+  type RevokeAgentRequest,
+  type RevokeAgentResponse,
+  type RevokeTokenRequest,
+  type RevokeTokenResponse,
   type CoordinatorServiceController,
   CoordinatorServiceControllerMethods,
   type GetRunRequest,
@@ -36,6 +44,9 @@ import {
 import { DomainError, DomainErrorCode } from '#common';
 import { AgentDirectoryService } from '../agents/agent-directory.service.js';
 import { UploadService } from '../artifacts/upload.service.js';
+import { AuthService } from '../auth/auth.service.js';
+import { ClientLimitsService } from '../auth/client-limits.service.js';
+import { principalOf } from '../auth/principal.js';
 import { RunService } from '../runs/run.service.js';
 import { SeriesRepository } from '../store/series.repository.js';
 import { GateService } from '../suites/gate.service.js';
@@ -54,14 +65,16 @@ export class CoordinatorController implements CoordinatorServiceController {
     private readonly gates: GateService,
     private readonly regressions: RegressionService,
     private readonly series: SeriesRepository,
+    private readonly auth: AuthService,
+    private readonly limits: ClientLimitsService,
   ) {}
 
   uploadModel(request: Observable<UploadModelRequest>): Observable<UploadModelResponse> {
     return mapRpcErrors(this.uploads.receive(request));
   }
 
-  async submitRun(request: SubmitRunRequest): Promise<SubmitRunResponse> {
-    return { run: await this.runs.submit(request) };
+  async submitRun(request: SubmitRunRequest, metadata?: Metadata): Promise<SubmitRunResponse> {
+    return { run: await this.limits.submitRun(principalOf(metadata), (by) => this.runs.submit(request, by)) };
   }
 
   getRun(request: GetRunRequest): Promise<GetRunResponse> {
@@ -84,12 +97,16 @@ export class CoordinatorController implements CoordinatorServiceController {
     return this.directory.list();
   }
 
-  async runSuite(request: RunSuiteRequest): Promise<RunSuiteResponse> {
-    return { run: await this.suites.runSuite(request) };
+  async runSuite(request: RunSuiteRequest, metadata?: Metadata): Promise<RunSuiteResponse> {
+    return {
+      run: await this.limits.submitRun(principalOf(metadata), (by) => this.suites.runSuite(request, by)),
+    };
   }
 
-  async submitGate(request: SubmitGateRequest): Promise<SubmitGateResponse> {
-    return { run: await this.suites.submitGate(request) };
+  async submitGate(request: SubmitGateRequest, metadata?: Metadata): Promise<SubmitGateResponse> {
+    return {
+      run: await this.limits.submitRun(principalOf(metadata), (by) => this.suites.submitGate(request, by)),
+    };
   }
 
   async getVerdict(request: GetVerdictRequest): Promise<GetVerdictResponse> {
@@ -117,5 +134,21 @@ export class CoordinatorController implements CoordinatorServiceController {
       throw new DomainError(DomainErrorCode.INVALID_REQUEST, 'suite is required');
     }
     return { series: await this.series.list(request, 200) };
+  }
+
+  createToken(request: CreateTokenRequest): Promise<CreateTokenResponse> {
+    return this.auth.createToken(request);
+  }
+
+  async listTokens(): Promise<ListTokensResponse> {
+    return { tokens: await this.auth.listTokens() };
+  }
+
+  async revokeToken(request: RevokeTokenRequest): Promise<RevokeTokenResponse> {
+    return { token: await this.auth.revokeToken(request.id) };
+  }
+
+  async revokeAgent(request: RevokeAgentRequest): Promise<RevokeAgentResponse> {
+    return { revoked: await this.auth.revokeAgent(request.agentId) };
   }
 }

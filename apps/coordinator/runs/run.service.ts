@@ -67,7 +67,7 @@ export class RunService {
   ) {}
 
   /** Validates everything first, then stores the run with all its tasks at once: a bad request leaves nothing. */
-  async submit(request: SubmitRunRequest): Promise<Run> {
+  async submit(request: SubmitRunRequest, submittedBy: string | null = null): Promise<Run> {
     const prepared = await this.prepare(request);
     const tasks: NewTask[] = [];
     for (const model of prepared.models) {
@@ -77,7 +77,7 @@ export class RunService {
       }
       tasks.push(...expandTasks(model, variants, prepared.placements, targetRuntimes(prepared.target)[0]!));
     }
-    return this.create(prepared, request.name, tasks, { kind: 'adhoc' });
+    return this.create(prepared, request.name, tasks, { kind: 'adhoc', submittedBy });
   }
 
   /**

@@ -35,6 +35,8 @@ export interface RunTable {
   suite: string | null;
   baseline: string | null;
   suite_json: string | null;
+  /** The client (API token id, or 'local' without authentication) that submitted the run. */
+  submitted_by: string | null;
 }
 
 export interface TaskTable {
@@ -171,4 +173,23 @@ export interface Database {
   baselines: BaselineTable;
   verdicts: VerdictTable;
   regressions: RegressionTable;
+  api_tokens: ApiTokenTable;
+  agent_credentials: AgentCredentialTable;
+}
+
+export interface ApiTokenTable {
+  id: string;
+  name: string;
+  /** Comma-separated: read, submit, admin. */
+  scopes: string;
+  secret_sha256: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface AgentCredentialTable {
+  agent_id: string;
+  secret_sha256: string;
+  created_at: number;
+  revoked_at: number | null;
 }

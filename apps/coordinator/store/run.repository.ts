@@ -49,6 +49,8 @@ export interface RunOrigin {
   baseline?: string;
   /** The validated suite (JSON), kept for verdicts computed later, even after a restart. */
   suiteJson?: string;
+  /** The client (API token id, or 'local' without authentication) that asked for the run. */
+  submittedBy?: string | null;
 }
 
 const RUN_KINDS: Record<RunKindName, RunKind> = {
@@ -103,6 +105,7 @@ export class RunRepository {
           suite: origin.suite ?? null,
           baseline: origin.baseline ?? null,
           suite_json: origin.suiteJson ?? null,
+          submitted_by: origin.submittedBy ?? null,
         })
         .execute();
       await insertTasks(trx, id, tasks, 0, now);
@@ -119,6 +122,17 @@ export class RunRepository {
         .executeTakeFirst();
       await insertTasks(trx, runId, tasks, Number(last?.seq ?? -1) + 1, now);
     });
+  }
+
+  /** Runs of one client that are still queued or running. */
+  async countActiveRunsOf(submittedBy: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('runs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('submitted_by', '=', submittedBy)
+      .where('state', 'in', ['queued', 'running'])
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   async findRunRow(id: string): Promise<RunTable | undefined> {

@@ -43,7 +43,7 @@ export class SuiteRunsService {
     private readonly events: RunEventsService,
   ) {}
 
-  async runSuite(request: RunSuiteRequest): Promise<Run> {
+  async runSuite(request: RunSuiteRequest, submittedBy: string | null = null): Promise<Run> {
     const { spec, prepared } = await this.load(request.suite);
     const tasks: NewTask[] = [];
     for (const model of prepared.models) {
@@ -57,6 +57,7 @@ export class SuiteRunsService {
       kind: 'nightly',
       suite: spec.suite,
       suiteJson: JSON.stringify(spec),
+      submittedBy,
     });
   }
 
@@ -64,7 +65,7 @@ export class SuiteRunsService {
    * Head = the suite's models as sent; base = the baseline's models for each agent's own fingerprint.
    * Agents without such a baseline are left out; with none left the gate is refused (FAILED_PRECONDITION).
    */
-  async submitGate(request: SubmitGateRequest): Promise<Run> {
+  async submitGate(request: SubmitGateRequest, submittedBy: string | null = null): Promise<Run> {
     const baseline = request.baseline.trim();
     if (!BASELINE_NAME.test(baseline)) {
       throw new DomainError(
@@ -135,7 +136,7 @@ export class SuiteRunsService {
       prepared,
       request.name || `${spec.suite} gate vs ${baseline}`,
       roundTasks(cells, 1, spec.gate.minRounds),
-      { kind: 'gate', suite: spec.suite, baseline, suiteJson: JSON.stringify(spec) },
+      { kind: 'gate', suite: spec.suite, baseline, suiteJson: JSON.stringify(spec), submittedBy },
     );
     const pending = {
       runId: run.id,

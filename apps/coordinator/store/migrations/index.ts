@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { initialMigration } from './2026-11-29T0000-initial.migration.js';
 import { variantsRuntimesMigration } from './2026-11-29T0100-variants-runtimes.migration.js';
 import { suitesVerdictsMigration } from './2026-11-29T0200-suites-verdicts.migration.js';
+import { authMigration } from './2026-11-29T0400-auth.migration.js';
 
 // Timestamped names keep the order stable; new migrations are appended, never edited.
 const migrations: Record<string, Migration> = {
   '2026-11-29T0000-initial': initialMigration,
   '2026-11-29T0100-variants-runtimes': variantsRuntimesMigration,
   '2026-11-29T0200-suites-verdicts': suitesVerdictsMigration,
+  '2026-11-29T0400-auth': authMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

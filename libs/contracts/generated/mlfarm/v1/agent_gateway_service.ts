@@ -109,6 +109,17 @@ export interface FetchModelResponse {
   totalBytes: string;
 }
 
+export interface EnrollRequest {
+  agentId: string;
+  name: string;
+}
+
+export interface EnrollResponse {
+  agentId: string;
+  /** mla_<agent id>_<secret>: kept by the agent in its state folder (mode 0600). */
+  credential: string;
+}
+
 export const MLFARM_V1_PACKAGE_NAME = "mlfarm.v1";
 
 /** Agents dial out to the coordinator and keep one stream open. */
@@ -117,6 +128,13 @@ export interface AgentGatewayServiceClient {
   connect(request: Observable<ConnectRequest>, metadata?: Metadata): Observable<ConnectResponse>;
 
   fetchModel(request: FetchModelRequest, metadata?: Metadata): Observable<FetchModelResponse>;
+
+  /**
+   * Presents the farm's enrollment token (metadata `authorization: Bearer ...`) once and returns this
+   * agent's own credential, used for Connect and FetchModel from then on.
+   */
+
+  enroll(request: EnrollRequest, metadata?: Metadata): Observable<EnrollResponse>;
 }
 
 /** Agents dial out to the coordinator and keep one stream open. */
@@ -125,11 +143,21 @@ export interface AgentGatewayServiceController {
   connect(request: Observable<ConnectRequest>, metadata?: Metadata): Observable<ConnectResponse>;
 
   fetchModel(request: FetchModelRequest, metadata?: Metadata): Observable<FetchModelResponse>;
+
+  /**
+   * Presents the farm's enrollment token (metadata `authorization: Bearer ...`) once and returns this
+   * agent's own credential, used for Connect and FetchModel from then on.
+   */
+
+  enroll(
+    request: EnrollRequest,
+    metadata?: Metadata,
+  ): Promise<EnrollResponse> | Observable<EnrollResponse> | EnrollResponse;
 }
 
 export function AgentGatewayServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["fetchModel"];
+    const grpcMethods: string[] = ["fetchModel", "enroll"];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("AgentGatewayService", method)(constructor.prototype[method], method, descriptor);

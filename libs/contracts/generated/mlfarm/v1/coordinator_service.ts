@@ -338,6 +338,52 @@ export interface GetSeriesResponse {
   series: Series[];
 }
 
+/** An API token without its secret. */
+export interface ApiToken {
+  id: string;
+  name: string;
+  /** "read", "submit", "admin" (each implies the ones before it). */
+  scopes: string[];
+  createdAtMs: string;
+  revoked: boolean;
+}
+
+export interface CreateTokenRequest {
+  name: string;
+  scopes: string[];
+}
+
+export interface CreateTokenResponse {
+  token?:
+    | ApiToken
+    | undefined;
+  /** The whole bearer token (mlf_<id>_<secret>); shown this once, never again. */
+  secret: string;
+}
+
+export interface ListTokensRequest {
+}
+
+export interface ListTokensResponse {
+  tokens: ApiToken[];
+}
+
+export interface RevokeTokenRequest {
+  id: string;
+}
+
+export interface RevokeTokenResponse {
+  token?: ApiToken | undefined;
+}
+
+export interface RevokeAgentRequest {
+  agentId: string;
+}
+
+export interface RevokeAgentResponse {
+  revoked: boolean;
+}
+
 export const MLFARM_V1_PACKAGE_NAME = "mlfarm.v1";
 
 /** The API for CI jobs and the CLI. */
@@ -384,6 +430,18 @@ export interface CoordinatorServiceClient {
   updateRegression(request: UpdateRegressionRequest, metadata?: Metadata): Observable<UpdateRegressionResponse>;
 
   getSeries(request: GetSeriesRequest, metadata?: Metadata): Observable<GetSeriesResponse>;
+
+  /** API tokens (admin scope). The secret is returned once, by CreateToken, and stored only as a hash. */
+
+  createToken(request: CreateTokenRequest, metadata?: Metadata): Observable<CreateTokenResponse>;
+
+  listTokens(request: ListTokensRequest, metadata?: Metadata): Observable<ListTokensResponse>;
+
+  revokeToken(request: RevokeTokenRequest, metadata?: Metadata): Observable<RevokeTokenResponse>;
+
+  /** Revokes an enrolled agent's credential (admin scope); the agent must enroll again. */
+
+  revokeAgent(request: RevokeAgentRequest, metadata?: Metadata): Observable<RevokeAgentResponse>;
 }
 
 /** The API for CI jobs and the CLI. */
@@ -472,6 +530,30 @@ export interface CoordinatorServiceController {
     request: GetSeriesRequest,
     metadata?: Metadata,
   ): Promise<GetSeriesResponse> | Observable<GetSeriesResponse> | GetSeriesResponse;
+
+  /** API tokens (admin scope). The secret is returned once, by CreateToken, and stored only as a hash. */
+
+  createToken(
+    request: CreateTokenRequest,
+    metadata?: Metadata,
+  ): Promise<CreateTokenResponse> | Observable<CreateTokenResponse> | CreateTokenResponse;
+
+  listTokens(
+    request: ListTokensRequest,
+    metadata?: Metadata,
+  ): Promise<ListTokensResponse> | Observable<ListTokensResponse> | ListTokensResponse;
+
+  revokeToken(
+    request: RevokeTokenRequest,
+    metadata?: Metadata,
+  ): Promise<RevokeTokenResponse> | Observable<RevokeTokenResponse> | RevokeTokenResponse;
+
+  /** Revokes an enrolled agent's credential (admin scope); the agent must enroll again. */
+
+  revokeAgent(
+    request: RevokeAgentRequest,
+    metadata?: Metadata,
+  ): Promise<RevokeAgentResponse> | Observable<RevokeAgentResponse> | RevokeAgentResponse;
 }
 
 export function CoordinatorServiceControllerMethods() {
@@ -491,6 +573,10 @@ export function CoordinatorServiceControllerMethods() {
       "listBaselines",
       "updateRegression",
       "getSeries",
+      "createToken",
+      "listTokens",
+      "revokeToken",
+      "revokeAgent",
     ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
