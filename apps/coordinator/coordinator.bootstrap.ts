@@ -7,6 +7,10 @@ import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { grpcOptions } from '#contracts';
 import { type CoordinatorConfig } from './config/coordinator.config.js';
 import { CoordinatorModule } from './coordinator.module.js';
+import {
+  markUndecodableRequests,
+  rejectUndecodableRequests,
+} from './grpc/undecodable-request.interceptor.js';
 
 export interface CoordinatorHandle {
   grpcAddress: string;
@@ -33,7 +37,15 @@ export async function startCoordinator(
   });
   const grpcAddress = `${formatHost(config.grpcHost)}:${grpcPort}`;
   app.connectMicroservice<MicroserviceOptions>(
-    { transport: Transport.GRPC, options: grpcOptions(grpcAddress) },
+    {
+      transport: Transport.GRPC,
+      options: {
+        ...grpcOptions(grpcAddress),
+        onLoadPackageDefinition: markUndecodableRequests,
+        // grpc-js reads server interceptors from the options NestJS builds its Server with.
+        channelOptions: { interceptors: [rejectUndecodableRequests] },
+      },
+    },
     { inheritAppConfig: true },
   );
   await app.startAllMicroservices();

@@ -18,6 +18,7 @@ import {
 import { RunEventsService } from './runs/run-events.service.js';
 import { RunService } from './runs/run.service.js';
 import { SchedulerService } from './runs/scheduler.service.js';
+import { StreamPacingService } from './grpc/stream-pacing.service.js';
 import { AgentRepository } from './store/agent.repository.js';
 import { ArtifactRepository } from './store/artifact.repository.js';
 import { type Db, openDatabase } from './store/database.js';
@@ -59,6 +60,7 @@ export class CoordinatorModule implements OnApplicationShutdown {
         RunEventsService,
         SchedulerService,
         RunService,
+        StreamPacingService,
         ...COORDINATOR_METRICS_PROVIDERS,
       ],
     };

@@ -28,6 +28,8 @@ export const METRIC = {
   agentConnections: 'mlfarm_agent_connections_total',
   agentDisconnections: 'mlfarm_agent_disconnections_total',
   leaseExpiries: 'mlfarm_lease_expiries_total',
+  streamMessagesDropped: 'mlfarm_stream_messages_dropped_total',
+  slowConsumerStreams: 'mlfarm_slow_consumer_streams_total',
   // The names every gRPC exporter uses (go-grpc-prometheus, nice-grpc-prometheus), so stock dashboards work.
   grpcStarted: 'grpc_server_started_total',
   grpcHandled: 'grpc_server_handled_total',

@@ -137,12 +137,14 @@ export class TaskExecutorService {
             runtime: assignment.reference.runtime || undefined,
           },
           outputsPath,
+          { memoryLimitBytes: this.memoryLimit() },
         );
         task.reference = { outputsPath };
       }
       const result = await runInChildProcess(task, {
         signal: abort.signal,
         timeoutMs: scenario.timeoutMs || undefined,
+        memoryLimitBytes: this.memoryLimit(),
         onProgress: (p) => {
           this.metrics.progress(assignment, this.config.name || this.agentId, p);
           this.link.send({
@@ -182,6 +184,10 @@ export class TaskExecutorService {
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
+  }
+
+  private memoryLimit(): number | undefined {
+    return this.config.taskMemoryBytes > 0 ? this.config.taskMemoryBytes : undefined;
   }
 
   private fetch(sha256: string): Promise<string> {

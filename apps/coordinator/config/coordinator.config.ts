@@ -10,6 +10,11 @@ export interface CoordinatorConfig {
   leaseMs: number;
   heartbeatIntervalMs: number;
   maxModelBytes: number;
+  /**
+   * A queued task bound to one agent (hardware comparisons) fails once that agent has been away this long,
+   * so a run never waits forever for a machine that is gone.
+   */
+  agentLostMs: number;
 }
 
 export const COORDINATOR_CONFIG = Symbol('COORDINATOR_CONFIG');
@@ -20,7 +25,14 @@ export class ConfigError extends Error {}
 export type CoordinatorOverrides = Partial<
   Pick<
     CoordinatorConfig,
-    'dataDir' | 'grpcHost' | 'grpcPort' | 'httpHost' | 'httpPort' | 'leaseMs' | 'heartbeatIntervalMs'
+    | 'dataDir'
+    | 'grpcHost'
+    | 'grpcPort'
+    | 'httpHost'
+    | 'httpPort'
+    | 'leaseMs'
+    | 'heartbeatIntervalMs'
+    | 'agentLostMs'
   >
 >;
 
@@ -40,6 +52,9 @@ export function loadCoordinatorConfig(
   const heartbeatIntervalMs =
     overrides.heartbeatIntervalMs ??
     parseInteger('MLFARM_HEARTBEAT_MS', env.MLFARM_HEARTBEAT_MS, 5_000, 100, problems);
+  const agentLostMs =
+    overrides.agentLostMs ??
+    parseInteger('MLFARM_AGENT_LOST_MS', env.MLFARM_AGENT_LOST_MS, 600_000, 1_000, problems);
   const maxModelMib = parseInteger('MLFARM_MAX_MODEL_MIB', env.MLFARM_MAX_MODEL_MIB, 2048, 1, problems);
   if (heartbeatIntervalMs * 2 > leaseMs) {
     problems.push(
@@ -61,6 +76,7 @@ export function loadCoordinatorConfig(
     leaseMs,
     heartbeatIntervalMs,
     maxModelBytes: maxModelMib * 1024 * 1024,
+    agentLostMs,
   };
 }
 

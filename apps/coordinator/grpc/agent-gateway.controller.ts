@@ -10,14 +10,24 @@ import {
 } from '#contracts';
 import { AgentGatewayService } from '../agents/agent-gateway.service.js';
 import { mapRpcErrors } from './rpc-stream.util.js';
+import { type DrainableCall } from './paced-stream.util.js';
+import { StreamPacingService } from './stream-pacing.service.js';
 
 @Controller()
 @AgentGatewayServiceControllerMethods()
 export class AgentGatewayController implements AgentGatewayServiceController {
-  constructor(private readonly gateway: AgentGatewayService) {}
+  constructor(
+    private readonly gateway: AgentGatewayService,
+    private readonly pacing: StreamPacingService,
+  ) {}
 
-  connect(request: Observable<ConnectRequest>): Observable<ConnectResponse> {
-    return mapRpcErrors(this.gateway.connect(request));
+  /** NestJS passes the grpc-js call third; it tells whether the agent keeps up (see StreamPacingService). */
+  connect(
+    request: Observable<ConnectRequest>,
+    _metadata?: unknown,
+    call?: DrainableCall,
+  ): Observable<ConnectResponse> {
+    return mapRpcErrors(this.pacing.agentConnect(this.gateway.connect(request), call));
   }
 
   fetchModel(request: FetchModelRequest): Observable<FetchModelResponse> {

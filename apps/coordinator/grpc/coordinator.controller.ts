@@ -21,6 +21,8 @@ import { AgentDirectoryService } from '../agents/agent-directory.service.js';
 import { UploadService } from '../artifacts/upload.service.js';
 import { RunService } from '../runs/run.service.js';
 import { mapRpcErrors } from './rpc-stream.util.js';
+import { type DrainableCall } from './paced-stream.util.js';
+import { StreamPacingService } from './stream-pacing.service.js';
 
 @Controller()
 @CoordinatorServiceControllerMethods()
@@ -29,6 +31,7 @@ export class CoordinatorController implements CoordinatorServiceController {
     private readonly uploads: UploadService,
     private readonly runs: RunService,
     private readonly directory: AgentDirectoryService,
+    private readonly pacing: StreamPacingService,
   ) {}
 
   uploadModel(request: Observable<UploadModelRequest>): Observable<UploadModelResponse> {
@@ -47,8 +50,13 @@ export class CoordinatorController implements CoordinatorServiceController {
     return { runs: await this.runs.list(request.limit) };
   }
 
-  watchRun(request: WatchRunRequest): Observable<WatchRunResponse> {
-    return mapRpcErrors(this.runs.watch(request.runId));
+  /** NestJS passes the grpc-js call third; it tells whether the client keeps up (see StreamPacingService). */
+  watchRun(
+    request: WatchRunRequest,
+    _metadata?: unknown,
+    call?: DrainableCall,
+  ): Observable<WatchRunResponse> {
+    return mapRpcErrors(this.pacing.watchRun(this.runs.watch(request.runId), call));
   }
 
   cancelRun(request: CancelRunRequest): Promise<CancelRunResponse> {
