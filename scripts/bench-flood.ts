@@ -17,12 +17,16 @@ const { values } = parseArgs({
     messages: { type: 'string', default: '100000' },
     samples: { type: 'string', default: '64' },
     stalled: { type: 'string', default: '8' },
+    // Caps the coordinator's V8 heap: if the flood were retained rather than garbage not yet collected,
+    // a capped coordinator would die of "JavaScript heap out of memory" instead of finishing the run.
+    'heap-mib': { type: 'string', default: '' },
   },
 });
 const RUNS = Number(values.runs);
 const MESSAGES = Number(values.messages);
 const SAMPLES = Number(values.samples);
 const STALLED = Number(values.stalled);
+const HEAP_MIB = values['heap-mib'];
 const MIB = 2 ** 20;
 
 async function rssOf(pid: number): Promise<{ rss: number; hwm: number }> {
@@ -58,7 +62,11 @@ interface Row {
 }
 
 async function oneRun(): Promise<Row> {
-  const farm = await FaultFarm.start({ MLFARM_LEASE_MS: '60000', MLFARM_HEARTBEAT_MS: '5000' });
+  const farm = await FaultFarm.start({
+    MLFARM_LEASE_MS: '60000',
+    MLFARM_HEARTBEAT_MS: '5000',
+    ...(HEAP_MIB ? { NODE_OPTIONS: `--max-old-space-size=${HEAP_MIB}` } : {}),
+  });
   const clients = rawClients(farm.grpcAddress);
   try {
     const pid = farm.coordinator.proc.pid!;
@@ -86,13 +94,20 @@ async function oneRun(): Promise<Row> {
     let peak = 0;
     let sampling = true;
     const sampler = (async () => {
-      while (sampling) {
-        peak = Math.max(peak, (await rssOf(pid)).rss);
+      while (sampling && farm.coordinator.proc.exitCode === null) {
+        peak = Math.max(peak, (await rssOf(pid).catch(() => ({ rss: 0 }))).rss);
         await new Promise((r) => setTimeout(r, 25));
       }
     })();
     const started = Date.now();
-    const counts = await agent.flood(task, MESSAGES, SAMPLES);
+    const counts = await Promise.race([
+      agent.flood(task, MESSAGES, SAMPLES),
+      agent.ended.then((why) => {
+        throw new Error(
+          `the coordinator ended the flood (${why}):\n${farm.coordinator.stderrSoFar().slice(-1500)}`,
+        );
+      }),
+    ]);
     const floodS = (Date.now() - started) / 1000;
     const liveOutcome = await live;
     sampling = false;
@@ -157,7 +172,8 @@ const cells = rows.map((r, i) => [
 const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]!.length)));
 const line = (row: string[]): string => row.map((v, c) => v.padEnd(widths[c]!)).join('  ');
 process.stdout.write(
-  `coordinator RSS under a flood: ${MESSAGES} reports x ${SAMPLES} samples, ${STALLED} stalled watchers + 1 live\n`,
+  `coordinator RSS under a flood: ${MESSAGES} reports x ${SAMPLES} samples, ${STALLED} stalled watchers + 1 live` +
+    `${HEAP_MIB ? `, coordinator heap capped at ${HEAP_MIB} MiB` : ''}\n`,
 );
 process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
 for (const row of cells) {

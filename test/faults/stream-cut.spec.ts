@@ -19,10 +19,12 @@ await test('cut while a task runs: the agent reconnects and its result arrives o
   await farm.waitForRunningTask(runId);
   const before = proxy.connections;
   proxy.cutAll();
-  await pollUntil('the agent to reconnect through the proxy', async () => ({
-    value: proxy.connections > before ? true : undefined,
-    state: `${proxy.connections} connection(s)`,
-  }));
+  await pollUntil('the agent to reconnect through the proxy', () =>
+    Promise.resolve({
+      value: proxy.connections > before ? true : undefined,
+      state: `${proxy.connections} connection(s)`,
+    }),
+  );
   const end = await farm.waitForRunEnd(runId);
   assert.equal(end.run!.state, RunState.RUN_STATE_SUCCEEDED, describe(end));
   assert.equal(end.tasks[0]!.attempt, 1, 'a quick reconnect keeps the lease: no second attempt');
@@ -39,16 +41,20 @@ await test('the ack is lost and the stream cut: the result is sent again and sto
   const firstResult = stored.results[0]!;
   proxy.cutAll();
 
-  await pollUntil('the agent to re-send its unacknowledged result', async () => ({
-    value: /re-sending 1 unacknowledged report\(s\)/.test(agent.service.stdoutSoFar()) ? true : undefined,
-    state: agent.service.stdoutSoFar().slice(-2000),
-  }));
-  await pollUntil('the coordinator to acknowledge the duplicate without storing it', async () => ({
-    value: /task already succeeded; acknowledged again, not stored/.test(farm.coordinator.stdoutSoFar())
-      ? true
-      : undefined,
-    state: farm.coordinator.stdoutSoFar().slice(-2000),
-  }));
+  await pollUntil('the agent to re-send its unacknowledged result', () =>
+    Promise.resolve({
+      value: /re-sending 1 unacknowledged report\(s\)/.test(agent.service.stdoutSoFar()) ? true : undefined,
+      state: agent.service.stdoutSoFar().slice(-2000),
+    }),
+  );
+  await pollUntil('the coordinator to acknowledge the duplicate without storing it', () =>
+    Promise.resolve({
+      value: /task already succeeded; acknowledged again, not stored/.test(farm.coordinator.stdoutSoFar())
+        ? true
+        : undefined,
+      state: farm.coordinator.stdoutSoFar().slice(-2000),
+    }),
+  );
   const after = await farm.getRun(runId);
   assert.equal(after.tasks[0]!.state, TaskState.TASK_STATE_SUCCEEDED);
   assert.equal(after.results.length, 1, 'idempotent per (task, attempt): stored once');
