@@ -11,6 +11,10 @@ import { AuthService } from './auth/auth.service.js';
 import { httpAuthMiddleware } from './auth/http-auth.middleware.js';
 import { type CoordinatorConfig, type ServerTlsConfig, isLoopback } from './config/coordinator.config.js';
 import { CoordinatorModule } from './coordinator.module.js';
+import {
+  markUndecodableRequests,
+  rejectUndecodableRequests,
+} from './grpc/undecodable-request.interceptor.js';
 
 export interface CoordinatorHandle {
   grpcAddress: string;
@@ -39,10 +43,15 @@ export async function startCoordinator(
   app.connectMicroservice<MicroserviceOptions>(
     {
       transport: Transport.GRPC,
-      options: grpcOptions(grpcAddress, {
-        credentials: config.tls ? serverCredentials(config.tls) : undefined,
-        maxMessageBytes: config.maxMessageBytes,
-      }),
+      options: {
+        ...grpcOptions(grpcAddress, {
+          credentials: config.tls ? serverCredentials(config.tls) : undefined,
+          maxMessageBytes: config.maxMessageBytes,
+        }),
+        onLoadPackageDefinition: markUndecodableRequests,
+        // grpc-js reads server interceptors from the options NestJS builds its Server with.
+        channelOptions: { interceptors: [rejectUndecodableRequests] },
+      },
     },
     { inheritAppConfig: true },
   );

@@ -22,6 +22,7 @@ import {
 import { RunEventsService } from './runs/run-events.service.js';
 import { RunService } from './runs/run.service.js';
 import { SchedulerService } from './runs/scheduler.service.js';
+import { StreamPacingService } from './grpc/stream-pacing.service.js';
 import { AgentRepository } from './store/agent.repository.js';
 import { ArtifactRepository } from './store/artifact.repository.js';
 import { CredentialRepository } from './store/credential.repository.js';
@@ -86,6 +87,7 @@ export class CoordinatorModule implements OnApplicationShutdown {
         NightlyService,
         RegressionService,
         SuiteScheduleService,
+        StreamPacingService,
         ...COORDINATOR_METRICS_PROVIDERS,
         CredentialRepository,
         AuthService,

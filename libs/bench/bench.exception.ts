@@ -5,6 +5,7 @@ export type BenchErrorCode =
   | 'MODEL_LOAD_FAILED'
   | 'RUN_FAILED'
   | 'RUNNER_CRASHED'
+  | 'OUT_OF_MEMORY'
   | 'TIMEOUT'
   | 'CANCELLED';
 
@@ -15,6 +16,7 @@ export const BENCH_ERROR_CODES: readonly BenchErrorCode[] = [
   'MODEL_LOAD_FAILED',
   'RUN_FAILED',
   'RUNNER_CRASHED',
+  'OUT_OF_MEMORY',
   'TIMEOUT',
   'CANCELLED',
 ];

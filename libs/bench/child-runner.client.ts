@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { BenchError, isBenchErrorCode } from './bench.exception.js';
 import { type BenchProgress, type MeasurementResult, type RunnerTask } from './bench.types.js';
@@ -12,10 +13,23 @@ const TAIL_LINES = 40;
 /** A child that replied but does not exit within this is killed; the reply still counts. */
 const EXIT_GRACE_MS = 5000;
 
+/** How often the runner's resident memory is compared with its limit. */
+const RSS_POLL_MS = 100;
+// What ONNX Runtime, the C++ runtime and V8 print or throw when an allocation is refused.
+const ALLOCATION_FAILED =
+  /bad_alloc|bad allocation|Failed to allocate|out of memory|Allocation failed|Cannot allocate memory/i;
+
 export interface RunInChildOptions {
   onProgress?: (p: BenchProgress) => void;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /**
+   * The runner's memory limit, enforced twice: as its data-segment rlimit (RLIMIT_DATA, set by `ulimit -d`
+   * in the shell that execs it), so a huge allocation is refused at once instead of pushing the machine
+   * into swap or the kernel's OOM killer; and by a watchdog on its resident set (Linux /proc), for memory
+   * the rlimit does not count. Either way the task fails with OUT_OF_MEMORY. Undefined: no limit.
+   */
+  memoryLimitBytes?: number;
 }
 
 /**
@@ -42,7 +56,8 @@ export function pinRuntime(task: RunnerTask): RunnerTask {
 
 /** One request in one fresh runner child; resolves with its final reply, rejects with a BenchError. */
 export function forkRunner(request: RunnerRequest, opts: RunInChildOptions = {}): Promise<RunnerFinalReply> {
-  const { onProgress, signal, timeoutMs } = opts;
+  const { onProgress, signal, timeoutMs, memoryLimitBytes } = opts;
+  const limited = memoryLimitBytes !== undefined && memoryLimitBytes > 0 && process.platform !== 'win32';
   if (signal?.aborted) {
     return Promise.reject(new BenchError('CANCELLED', 'benchmark cancelled before it started'));
   }
@@ -50,8 +65,18 @@ export function forkRunner(request: RunnerRequest, opts: RunInChildOptions = {})
     // execArgv [] so the parent's flags (--test, inspectors, loaders) do not leak into the runner.
     const child = fork(CHILD_PATH, [], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      execArgv: [],
       serialization: 'json',
+      ...(limited
+        ? {
+            // sh -c 'ulimit -d KiB && exec "$0" "$@"' node runner-child.js: the same process, now limited.
+            execPath: '/bin/sh',
+            execArgv: [
+              '-c',
+              `ulimit -d ${Math.ceil(memoryLimitBytes / 1024)} && exec "$0" "$@"`,
+              process.execPath,
+            ],
+          }
+        : { execArgv: [] }),
     });
     let tail = '';
     const keepTail = (chunk: Buffer): void => {
@@ -61,15 +86,28 @@ export function forkRunner(request: RunnerRequest, opts: RunInChildOptions = {})
     child.stderr?.on('data', keepTail);
 
     let reply: RunnerReply | undefined;
-    let killedFor: 'timeout' | 'cancel' | undefined;
+    let killedFor: 'timeout' | 'cancel' | 'memory' | undefined;
+    let peakSeen = 0;
     let spawnError: Error | undefined;
-    const kill = (why: 'timeout' | 'cancel'): void => {
+    const kill = (why: 'timeout' | 'cancel' | 'memory'): void => {
       if (reply === undefined && killedFor === undefined) {
         killedFor = why;
         child.kill('SIGKILL');
       }
     };
     const timer = timeoutMs !== undefined ? setTimeout(() => kill('timeout'), timeoutMs) : undefined;
+    const watchdog =
+      limited && child.pid !== undefined && process.platform === 'linux'
+        ? setInterval(() => {
+            void residentBytes(child.pid!).then((rss) => {
+              peakSeen = Math.max(peakSeen, rss);
+              if (rss > memoryLimitBytes) {
+                kill('memory');
+              }
+            });
+          }, RSS_POLL_MS)
+        : undefined;
+    watchdog?.unref();
     let graceTimer: NodeJS.Timeout | undefined;
     const onAbort = (): void => kill('cancel');
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -89,15 +127,43 @@ export function forkRunner(request: RunnerRequest, opts: RunInChildOptions = {})
     child.on('close', (code, exitSignal) => {
       clearTimeout(timer);
       clearTimeout(graceTimer);
+      clearInterval(watchdog);
       signal?.removeEventListener('abort', onAbort);
+      const limitText = limited ? `${(memoryLimitBytes / 2 ** 20).toFixed(0)} MiB` : '';
       if (reply?.type === 'error') {
+        if (limited && ALLOCATION_FAILED.test(reply.message)) {
+          reject(
+            new BenchError(
+              'OUT_OF_MEMORY',
+              `out of memory: the runner's memory limit is ${limitText}; ${reply.message}`,
+            ),
+          );
+          return;
+        }
         reject(new BenchError(isBenchErrorCode(reply.code) ? reply.code : 'RUN_FAILED', reply.message));
+      } else if (killedFor === 'memory') {
+        reject(
+          new BenchError(
+            'OUT_OF_MEMORY',
+            `out of memory: the runner's resident memory reached ${(peakSeen / 2 ** 20).toFixed(0)} MiB, ` +
+              `over its limit of ${limitText}; runner killed${lastLines(tail)}`,
+          ),
+        );
       } else if (reply !== undefined && reply.type !== 'progress') {
         resolve(reply);
       } else if (killedFor === 'timeout') {
         reject(new BenchError('TIMEOUT', `runner exceeded ${timeoutMs} ms and was killed${lastLines(tail)}`));
       } else if (killedFor === 'cancel') {
         reject(new BenchError('CANCELLED', 'benchmark cancelled; runner killed'));
+      } else if (limited && reply === undefined && ALLOCATION_FAILED.test(tail)) {
+        const how = exitSignal !== null ? `with signal ${exitSignal}` : `with code ${code}`;
+        reject(
+          new BenchError(
+            'OUT_OF_MEMORY',
+            `out of memory: the runner exited ${how} after an allocation over its limit of ${limitText} ` +
+              `was refused${lastLines(tail)}`,
+          ),
+        );
       } else {
         const how = exitSignal !== null ? `with signal ${exitSignal}` : `with code ${code}`;
         const hint = exitSignal === 'SIGKILL' ? ' (killed from outside, often the OOM killer)' : '';
@@ -117,6 +183,17 @@ export function forkRunner(request: RunnerRequest, opts: RunInChildOptions = {})
       }
     });
   });
+}
+
+/** VmRSS of a process, 0 once it is gone. */
+async function residentBytes(pid: number): Promise<number> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kib = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    return kib ? Number(kib[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function lastLines(text: string): string {

@@ -126,6 +126,18 @@ export function createCoordinatorMetrics(registry: Registry, health: FarmHealthS
       help: 'Agent Connect streams closed.',
       registers,
     }),
+    streamMessagesDropped: new Counter({
+      name: METRIC.streamMessagesDropped,
+      help: 'Stream messages not delivered to a slow peer (stream: watch_run, agent_inbound; reason: coalesced, overflow).',
+      labelNames: ['stream', 'reason'],
+      registers,
+    }),
+    slowConsumerStreams: new Counter({
+      name: METRIC.slowConsumerStreams,
+      help: 'Streams ended with RESOURCE_EXHAUSTED because the peer fell too far behind (stream: watch_run, agent_connect).',
+      labelNames: ['stream'],
+      registers,
+    }),
     health: createFarmHealthGauges(registry, health),
   };
   zeroKnownCounters(metrics);

@@ -30,6 +30,8 @@ export const METRIC = {
   leaseExpiries: 'mlfarm_lease_expiries_total',
   // Verdicts (coordinator): 1 per open regression (gate or nightly change point), labelled by its series.
   regression: 'mlfarm_regression',
+  streamMessagesDropped: 'mlfarm_stream_messages_dropped_total',
+  slowConsumerStreams: 'mlfarm_slow_consumer_streams_total',
   // The names every gRPC exporter uses (go-grpc-prometheus, nice-grpc-prometheus), so stock dashboards work.
   grpcStarted: 'grpc_server_started_total',
   grpcHandled: 'grpc_server_handled_total',

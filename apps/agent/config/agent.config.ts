@@ -18,6 +18,11 @@ export interface AgentConfig {
   /** First and largest wait between reconnect attempts. */
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  /**
+   * Memory limit of each runner child (RLIMIT_DATA plus a resident-set watchdog); a task over it fails with
+   * OUT_OF_MEMORY and the agent goes on. 0 = none (GPU runtimes map large areas the rlimit would count).
+   */
+  taskMemoryBytes: number;
   /** Serve this agent's own /metrics here; undefined = off (the embedded `bench` agent). */
   metricsPort?: number;
   metricsHost?: string;
@@ -82,6 +87,7 @@ export function loadAgentConfig(
       (env.MLFARM_AGENT_EPS ? env.MLFARM_AGENT_EPS.split(',').map((s) => s.trim()) : []),
     reconnectMinMs: overrides.reconnectMinMs ?? 250,
     reconnectMaxMs: overrides.reconnectMaxMs ?? 15_000,
+    taskMemoryBytes: overrides.taskMemoryBytes ?? int('MLFARM_AGENT_TASK_MEMORY_MIB', 0, 0) * 1024 * 1024,
     metricsPort:
       overrides.metricsPort ??
       (env.MLFARM_AGENT_METRICS_PORT ? int('MLFARM_AGENT_METRICS_PORT', 0, 0) : undefined),

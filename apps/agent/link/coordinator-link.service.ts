@@ -124,6 +124,11 @@ export class CoordinatorLinkService {
         () => this.send({ heartbeat: { runningTaskIds: handlers.runningTaskIds() } }),
         message.welcome.heartbeatIntervalMs || 5000,
       );
+      if (this.unacked.size > 0) {
+        this.logger.log(
+          `re-sending ${this.unacked.size} unacknowledged report(s): ${[...this.unacked.keys()].join(' ')}`,
+        );
+      }
       for (const pending of this.unacked.values()) {
         this.send(pending);
       }

@@ -13,6 +13,11 @@ import { GRPC_CLIENT } from '../link/grpc-client.token.js';
 import { FingerprintService } from '../probe/fingerprint.service.js';
 import { describeAssignment, toBenchScenario, toMeasurement } from './measurement.mapper.js';
 
+const FETCH_ATTEMPTS = 6;
+const FETCH_RETRY_MS = 250;
+// UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, RESOURCE_EXHAUSTED: the link, not the artifact, is the problem.
+const TRANSIENT_GRPC_CODES = new Set([14, 4, 10, 8]);
+
 interface Running {
   assignment: Assignment;
   abort: AbortController;
@@ -137,12 +142,14 @@ export class TaskExecutorService {
             runtime: assignment.reference.runtime || undefined,
           },
           outputsPath,
+          { memoryLimitBytes: this.memoryLimit() },
         );
         task.reference = { outputsPath };
       }
       const result = await runInChildProcess(task, {
         signal: abort.signal,
         timeoutMs: scenario.timeoutMs || undefined,
+        memoryLimitBytes: this.memoryLimit(),
         onProgress: (p) => {
           this.metrics.progress(assignment, this.config.name || this.agentId, p);
           this.link.send({
@@ -184,8 +191,30 @@ export class TaskExecutorService {
     }
   }
 
-  private fetch(sha256: string): Promise<string> {
-    return this.cache.get(sha256, () => this.client.gateway.fetchModel({ sha256 }));
+  private memoryLimit(): number | undefined {
+    return this.config.taskMemoryBytes > 0 ? this.config.taskMemoryBytes : undefined;
+  }
+
+  /**
+   * A cut stream (UNAVAILABLE while the link reconnects) must not fail the task: the download is retried
+   * with back-off; anything else (a bad sha256, NOT_FOUND, a corrupt transfer) fails at once.
+   */
+  private async fetch(sha256: string): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.cache.get(sha256, () => this.client.gateway.fetchModel({ sha256 }));
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (attempt >= FETCH_ATTEMPTS || typeof code !== 'number' || !TRANSIENT_GRPC_CODES.has(code)) {
+          throw error;
+        }
+        const delay = FETCH_RETRY_MS * 2 ** (attempt - 1);
+        this.logger.warn(
+          `fetching ${sha256.slice(0, 12)} failed (${errorMessage(error)}); retry in ${delay} ms`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   private fail(assignment: Assignment, code: string, message: string): void {

@@ -105,6 +105,11 @@ export function registerServe(program: Command): void {
     )
     .option('--cache-mib <n>', 'model cache size', positiveInt('--cache-mib'))
     .option(
+      '--task-memory-mib <n>',
+      'memory limit of each runner child; over it a task fails OUT_OF_MEMORY (env MLFARM_AGENT_TASK_MEMORY_MIB)',
+      positiveInt('--task-memory-mib'),
+    )
+    .option(
       '--metrics-port <port>',
       'serve /metrics on this port (env MLFARM_AGENT_METRICS_PORT)',
       positiveInt('--metrics-port'),
@@ -124,6 +129,7 @@ export function registerServe(program: Command): void {
       interThreads?: number;
       ep?: string[];
       cacheMib?: number;
+      taskMemoryMib?: number;
       metricsPort?: number;
       metricsHost?: string;
       enrollmentTokenFile?: string;
@@ -141,6 +147,7 @@ export function registerServe(program: Command): void {
         interOpThreads: options.interThreads,
         executionProviders: options.ep,
         cacheMaxBytes: options.cacheMib ? options.cacheMib * 1024 * 1024 : undefined,
+        taskMemoryBytes: options.taskMemoryMib ? options.taskMemoryMib * 1024 * 1024 : undefined,
         metricsPort: options.metricsPort,
         metricsHost: options.metricsHost,
         enrollmentTokenFile: options.enrollmentTokenFile,

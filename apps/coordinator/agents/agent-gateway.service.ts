@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable, type Subscriber, type Subscription } from 'rxjs';
 import type { AgentHello, ConnectRequest, ConnectResponse, FetchModelResponse } from '#contracts';
 import { DomainError, DomainErrorCode, SerialQueue, errorMessage } from '#common';
 import { ArtifactStore, assertSha256 } from '../artifacts/artifact-store.js';
@@ -9,11 +9,15 @@ import { AgentRepository } from '../store/agent.repository.js';
 import { ArtifactRepository } from '../store/artifact.repository.js';
 import { type Principal } from '../auth/principal.js';
 import { AgentLinkMetricsService } from '../metrics/agent-link-metrics.service.js';
+import { StreamPressureMetricsService } from '../metrics/stream-pressure-metrics.service.js';
 import { type ConnectedAgent, AgentRegistry } from './agent-registry.service.js';
 
 const AGENT_ID = /^[\w.-]{1,100}$/;
 const LOCAL: Principal = { kind: 'local' };
 const CHUNK_BYTES = 1024 * 1024;
+/** Messages of one agent waiting to be handled: past the first bound progress is dropped, past the second the stream ends. */
+const INBOUND_PROGRESS_LIMIT = 256;
+const INBOUND_LIMIT = 4096;
 
 @Injectable()
 export class AgentGatewayService {
@@ -27,6 +31,7 @@ export class AgentGatewayService {
     private readonly scheduler: SchedulerService,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
     private readonly linkMetrics: AgentLinkMetricsService,
+    private readonly pressure: StreamPressureMetricsService,
   ) {}
 
   /** One agent's stream: the first message must be its hello; messages are handled strictly in order. */
@@ -39,8 +44,29 @@ export class AgentGatewayService {
           out.error(error);
         }
       };
-      const subscription = incoming.subscribe({
+      let pending = 0;
+      let subscription: Subscription | undefined = undefined;
+      subscription = incoming.subscribe({
         next: (message) => {
+          // grpc-js reads an agent's messages as fast as they come; the store may be slower. Progress is
+          // advisory and is dropped first; a backlog of anything else ends the stream (the agent reconnects
+          // and re-sends what was not acknowledged).
+          if (pending >= INBOUND_PROGRESS_LIMIT && message.progress) {
+            this.pressure.dropped('agent_inbound', 'overflow');
+            return;
+          }
+          if (pending >= INBOUND_LIMIT) {
+            this.pressure.tooSlow('agent_inbound');
+            subscription?.unsubscribe();
+            fail(
+              new DomainError(
+                DomainErrorCode.RESOURCE_EXHAUSTED,
+                `agent sends faster than the coordinator can store (${pending} messages waiting); reconnect`,
+              ),
+            );
+            return;
+          }
+          pending += 1;
           queue
             .run(async () => {
               if (out.closed) {
@@ -52,7 +78,8 @@ export class AgentGatewayService {
               }
               await this.handle(agent, message);
             })
-            .catch(fail);
+            .catch(fail)
+            .finally(() => (pending -= 1));
         },
         error: (error: unknown) => {
           this.logger.warn(`agent ${agent?.name ?? '?'} stream error: ${errorMessage(error)}`);
@@ -69,7 +96,7 @@ export class AgentGatewayService {
         },
       });
       return () => {
-        subscription.unsubscribe();
+        subscription?.unsubscribe();
         this.disconnect(agent);
       };
     });

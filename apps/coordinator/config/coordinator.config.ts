@@ -12,6 +12,11 @@ export interface CoordinatorConfig {
   leaseMs: number;
   heartbeatIntervalMs: number;
   maxModelBytes: number;
+  /**
+   * A queued task bound to one agent (hardware comparisons) fails once that agent has been away this long,
+   * so a run never waits forever for a machine that is gone.
+   */
+  agentLostMs: number;
   /** Suites run on cron schedules (MLFARM_SCHEDULES: "<cron> <suite file>" entries, ';' or newline separated). */
   schedules: SuiteSchedule[];
   /** Off only when every listener is on loopback and nothing asked for it (the embedded default). */
@@ -49,7 +54,14 @@ export class ConfigError extends Error {}
 export type CoordinatorOverrides = Partial<
   Pick<
     CoordinatorConfig,
-    'dataDir' | 'grpcHost' | 'grpcPort' | 'httpHost' | 'httpPort' | 'leaseMs' | 'heartbeatIntervalMs'
+    | 'dataDir'
+    | 'grpcHost'
+    | 'grpcPort'
+    | 'httpHost'
+    | 'httpPort'
+    | 'leaseMs'
+    | 'heartbeatIntervalMs'
+    | 'agentLostMs'
   >
 > & {
   /** --auth token|none */
@@ -77,6 +89,9 @@ export function loadCoordinatorConfig(
   const heartbeatIntervalMs =
     overrides.heartbeatIntervalMs ??
     parseInteger('MLFARM_HEARTBEAT_MS', env.MLFARM_HEARTBEAT_MS, 5_000, 100, problems);
+  const agentLostMs =
+    overrides.agentLostMs ??
+    parseInteger('MLFARM_AGENT_LOST_MS', env.MLFARM_AGENT_LOST_MS, 600_000, 1_000, problems);
   const maxModelMib = parseInteger('MLFARM_MAX_MODEL_MIB', env.MLFARM_MAX_MODEL_MIB, 2048, 1, problems);
   let schedules: SuiteSchedule[] = [];
   try {
@@ -148,6 +163,7 @@ export function loadCoordinatorConfig(
     maxMessageBytes: maxMessageMib * 1024 * 1024,
     maxActiveRunsPerClient,
     maxStreamsPerClient,
+    agentLostMs,
   };
 }
 

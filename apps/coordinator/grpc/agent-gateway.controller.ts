@@ -15,6 +15,8 @@ import { AgentGatewayService } from '../agents/agent-gateway.service.js';
 import { AuthService } from '../auth/auth.service.js';
 import { principalOf } from '../auth/principal.js';
 import { mapRpcErrors } from './rpc-stream.util.js';
+import { type DrainableCall } from './paced-stream.util.js';
+import { StreamPacingService } from './stream-pacing.service.js';
 
 @Controller()
 @AgentGatewayServiceControllerMethods()
@@ -22,10 +24,16 @@ export class AgentGatewayController implements AgentGatewayServiceController {
   constructor(
     private readonly gateway: AgentGatewayService,
     private readonly auth: AuthService,
+    private readonly pacing: StreamPacingService,
   ) {}
 
-  connect(request: Observable<ConnectRequest>, metadata?: Metadata): Observable<ConnectResponse> {
-    return mapRpcErrors(this.gateway.connect(request, principalOf(metadata)));
+  /** NestJS passes the grpc-js call third; it tells whether the agent keeps up (see StreamPacingService). */
+  connect(
+    request: Observable<ConnectRequest>,
+    metadata?: Metadata,
+    call?: DrainableCall,
+  ): Observable<ConnectResponse> {
+    return mapRpcErrors(this.pacing.agentConnect(this.gateway.connect(request, principalOf(metadata)), call));
   }
 
   fetchModel(request: FetchModelRequest): Observable<FetchModelResponse> {

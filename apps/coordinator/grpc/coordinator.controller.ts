@@ -53,6 +53,8 @@ import { GateService } from '../suites/gate.service.js';
 import { RegressionService } from '../suites/regression.service.js';
 import { SuiteRunsService } from '../suites/suite-runs.service.js';
 import { mapRpcErrors } from './rpc-stream.util.js';
+import { type DrainableCall } from './paced-stream.util.js';
+import { StreamPacingService } from './stream-pacing.service.js';
 
 @Controller()
 @CoordinatorServiceControllerMethods()
@@ -67,6 +69,7 @@ export class CoordinatorController implements CoordinatorServiceController {
     private readonly series: SeriesRepository,
     private readonly auth: AuthService,
     private readonly limits: ClientLimitsService,
+    private readonly pacing: StreamPacingService,
   ) {}
 
   uploadModel(request: Observable<UploadModelRequest>): Observable<UploadModelResponse> {
@@ -85,8 +88,13 @@ export class CoordinatorController implements CoordinatorServiceController {
     return { runs: await this.runs.list(request.limit) };
   }
 
-  watchRun(request: WatchRunRequest): Observable<WatchRunResponse> {
-    return mapRpcErrors(this.runs.watch(request.runId));
+  /** NestJS passes the grpc-js call third; it tells whether the client keeps up (see StreamPacingService). */
+  watchRun(
+    request: WatchRunRequest,
+    _metadata?: unknown,
+    call?: DrainableCall,
+  ): Observable<WatchRunResponse> {
+    return mapRpcErrors(this.pacing.watchRun(this.runs.watch(request.runId), call));
   }
 
   cancelRun(request: CancelRunRequest): Promise<CancelRunResponse> {

@@ -8,6 +8,7 @@ import { FarmHealthSourceService } from './farm-health.source.js';
 import { GrpcMetricsInterceptor } from './grpc-metrics.interceptor.js';
 import { MetricsController } from './metrics.controller.js';
 import { RunMetricsService } from './run-metrics.service.js';
+import { StreamPressureMetricsService } from './stream-pressure-metrics.service.js';
 import { TaskStatsRepository } from './task-stats.repository.js';
 
 /** Everything `/metrics` needs, spread into CoordinatorModule so it shares the module's providers. */
@@ -29,6 +30,7 @@ export const COORDINATOR_METRICS_PROVIDERS: Provider[] = [
   FarmHealthSourceService,
   RunMetricsService,
   AgentLinkMetricsService,
+  StreamPressureMetricsService,
 ];
 
 export const COORDINATOR_METRICS_CONTROLLERS: Type[] = [MetricsController];

@@ -10,6 +10,9 @@ import { COORDINATOR_METRICS } from './coordinator-metrics.tokens.js';
 import { ResultMetricsRecorder } from './result-metrics.recorder.js';
 import { taskLabels, taskStatus } from './task-labels.util.js';
 
+/** Live samples observed per running task; past this a flood of progress (or a hostile agent) costs nothing. */
+const MAX_LIVE_SAMPLES_PER_TASK = 100_000;
+
 interface TrackedTask {
   labels: ResultLabels;
   attempt: number;
@@ -102,6 +105,9 @@ export class RunMetricsService implements OnModuleInit, OnModuleDestroy {
       return; // leased before this process started: its result still brings every sample
     }
     for (const sample of liveSamplesOf(progress)) {
+      if (tracked.seen.size >= MAX_LIVE_SAMPLES_PER_TASK) {
+        return; // the result brings every sample not observed live; this set must not grow without bound
+      }
       if (!tracked.seen.has(sample.index)) {
         tracked.seen.add(sample.index);
         this.metrics.inferenceLatency.observe(tracked.labels, msToSeconds(sample.ms));

@@ -3,6 +3,7 @@ import type { Assignment, Target, TaskFailed, TaskProgress, TaskResult } from '#
 import { SerialQueue, errorMessage } from '#common';
 import { type ConnectedAgent, AgentRegistry } from '../agents/agent-registry.service.js';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinator.config.js';
+import { AgentRepository } from '../store/agent.repository.js';
 import { ArtifactRepository } from '../store/artifact.repository.js';
 import { ResultRepository } from '../store/result.repository.js';
 import { type RunRequest, RunRepository, toTask } from '../store/run.repository.js';
@@ -23,6 +24,8 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SchedulerService.name);
   private readonly dispatchQueue = new SerialQueue();
   private readonly targets = new Map<string, Target>();
+  /** An agent's absence is counted from here at the earliest: a coordinator that was down lost no agent. */
+  private readonly startedAt = Date.now();
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -33,6 +36,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     private readonly events: RunEventsService,
     private readonly lifecycle: RunLifecycle,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
+    private readonly agentRecords: AgentRepository,
   ) {}
 
   onModuleInit(): void {
@@ -55,6 +59,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     void this.dispatchQueue
       .run(async () => {
         await this.expireLeases();
+        await this.failTasksOfLostAgents();
         await this.dispatch();
       })
       .catch((e: unknown) => this.logger.error(`scheduler tick failed: ${errorMessage(e)}`));
@@ -146,6 +151,41 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /**
+   * A task bound to one agent cannot move to another (its result would answer a different question), so
+   * when that agent stays away longer than agentLostMs the task fails with the reason instead of keeping
+   * its run open forever. Absence counts from the agent's last message, or from this coordinator's start.
+   */
+  private async failTasksOfLostAgents(): Promise<void> {
+    const now = Date.now();
+    const absent = new Map<string, { name: string; since: number } | undefined>();
+    for (const task of await this.runs.queuedBoundTasks()) {
+      const agentId = task.agent_id!;
+      if (this.agents.get(agentId)) {
+        continue;
+      }
+      if (!absent.has(agentId)) {
+        const seen = await this.agentRecords.lastSeen(agentId);
+        absent.set(agentId, {
+          name: seen?.name ?? agentId,
+          since: Math.max(seen?.lastSeenAt ?? 0, this.startedAt),
+        });
+      }
+      const { name, since } = absent.get(agentId)!;
+      if (now - since < this.config.agentLostMs) {
+        continue;
+      }
+      const lostS = Math.round((now - since) / 1000);
+      this.logger.warn(`task ${task.id}: bound agent ${name} lost for ${lostS} s; failing it`);
+      await this.finish(
+        task,
+        'failed',
+        `agent ${name} lost for ${lostS} s (limit ${Math.round(this.config.agentLostMs / 1000)} s); ` +
+          'this task must run on that agent',
+      );
+    }
+  }
+
   async onStarted(agent: ConnectedAgent, taskId: string, attempt: number): Promise<void> {
     const now = Date.now();
     await this.runs.markTaskRunning(taskId, attempt, now, now + this.config.leaseMs);
@@ -174,11 +214,32 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     if (task.state === 'cancelled') {
       return;
     }
+    if (task.state === 'succeeded' || task.state === 'failed') {
+      // A re-sent report (the ack was lost with a cut stream), or a late attempt of a finished task:
+      // acknowledged again, stored never, so nothing counts twice.
+      this.logger.log(
+        `result of task ${task.id} attempt ${result.attempt} from ${agent.name}: task already ${task.state}; ` +
+          'acknowledged again, not stored',
+      );
+      return;
+    }
     // The coordinator knows the model's facts; the agent only reports what it measured.
     const model = (await this.artifacts.find(task.variant_sha256 ?? task.model_sha256))?.facts;
     const complete: TaskResult = { ...result, agentId: agent.id, model };
     if (await this.results.store(complete, Date.now())) {
       this.events.result(task.run_id, complete);
+    } else {
+      this.logger.log(
+        `result of task ${task.id} attempt ${result.attempt} already stored; acknowledged again`,
+      );
+    }
+    if (result.attempt !== task.attempt && task.agent_id && task.agent_id !== agent.id) {
+      // An older attempt came back after all: the newer one elsewhere would only measure the same again.
+      const holder = this.agents.get(task.agent_id);
+      if (holder?.runningTaskId === task.id) {
+        holder.send({ cancellation: { taskId: task.id, reason: 'an earlier attempt already finished' } });
+        holder.runningTaskId = undefined;
+      }
     }
     await this.finish(task, 'succeeded', null);
   }

@@ -255,6 +255,16 @@ export class RunRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /** Queued tasks that only one agent may run (hardware comparisons). */
+  async queuedBoundTasks(): Promise<TaskTable[]> {
+    return this.db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('state', '=', 'queued')
+      .where('agent_id', 'is not', null)
+      .execute();
+  }
+
   async activeTasksOfRun(runId: string): Promise<TaskTable[]> {
     return this.db
       .selectFrom('tasks')
