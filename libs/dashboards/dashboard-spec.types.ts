@@ -33,6 +33,17 @@ export interface VariableSpec {
   query: string;
 }
 
+/** Grafana annotations from a Prometheus query: a marker wherever the query has a value. */
+export interface AnnotationSpec {
+  name: string;
+  expr: string;
+  /** Title and text templates over the series' labels, e.g. `{{model}} {{metric}}`. */
+  title: string;
+  text: string;
+  /** Labels whose values become the annotation's tags. */
+  tagKeys: string[];
+}
+
 export interface DashboardSpec {
   uid: string;
   /** File name under deploy/grafana/dashboards (without .json). */
@@ -43,4 +54,5 @@ export interface DashboardSpec {
   time: { from: string; to: string };
   variables: VariableSpec[];
   rows: RowSpec[];
+  annotations?: AnnotationSpec[];
 }

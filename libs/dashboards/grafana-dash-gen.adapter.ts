@@ -66,7 +66,19 @@ export function renderDashboard(spec: DashboardSpec): Dashboard {
     schemaVersion: SCHEMA_VERSION,
     time: spec.time,
     templating: { list: spec.variables.map(variableModel) },
-    annotations: { list: [] },
+    annotations: {
+      list: (spec.annotations ?? []).map((a) => ({
+        name: a.name,
+        datasource: PROMETHEUS_DATASOURCE,
+        enable: true,
+        iconColor: 'red',
+        expr: a.expr,
+        titleFormat: a.title,
+        textFormat: a.text,
+        tagKeys: a.tagKeys.join(','),
+        step: '5m',
+      })),
+    },
     links: [],
     panels: gridPanels(generated.rows ?? []),
   };

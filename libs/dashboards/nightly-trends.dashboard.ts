@@ -15,10 +15,35 @@ export const NIGHTLY_TRENDS: DashboardSpec = {
   tags: ['mlfarm', 'nightly'],
   time: { from: 'now-30d', to: 'now' },
   variables: RESULT_VARIABLES,
+  annotations: [
+    {
+      // The coordinator exports 1 per open regression (a gate's verdict or a confirmed nightly change point).
+      name: 'Regressions',
+      expr: `${METRIC.regression} == 1`,
+      title: '{{suite}}: {{model}} [{{variant}}] {{metric}}',
+      text: '{{source}} regression on fingerprint {{fingerprint}}',
+      tagKeys: ['suite', 'model', 'metric', 'source'],
+    },
+  ],
   rows: [
     {
       title: 'Regressions',
       panels: [
+        {
+          title: 'Open regressions',
+          description:
+            'Gate verdicts and confirmed nightly change points not yet acknowledged or muted (mlfarm regressions).',
+          kind: 'table',
+          unit: 'none',
+          span: 12,
+          queries: [
+            {
+              expr: `${METRIC.regression} == 1`,
+              legend: '{{suite}} {{model}} {{variant}} {{metric}} {{fingerprint}} {{source}}',
+              instant: true,
+            },
+          ],
+        },
         {
           title: 'Median latency vs best of the last 7 days',
           description: 'Above 1 = slower than this series has been this week (the alert fires at 1.2).',

@@ -76,10 +76,13 @@ function bestSplit(distance: Float64Array, order: Uint32Array, minSegment: numbe
  */
 function distances(values: Float64Array, metric: 'rank' | 'value' | 'kernel'): Float64Array {
   const n = values.length;
-  const x = metric === 'rank' ? ranks(values) : values;
+  // Latency noise is multiplicative: a model 3x slower is 3x noisier in milliseconds. On the log scale
+  // both levels have one noise width, so the kernel does not saturate inside the noisier segment.
+  const logScale = metric === 'kernel' && values.every((v) => v > 0);
+  const x = metric === 'rank' ? ranks(values) : logScale ? values.map(Math.log) : values;
   let h = 0;
   if (metric === 'kernel') {
-    h = KERNEL_BANDWIDTH * noiseScale(values);
+    h = KERNEL_BANDWIDTH * noiseScale(x);
   }
   const out = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {

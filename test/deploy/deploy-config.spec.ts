@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { METRIC } from '#metrics';
+import { loadCoordinatorConfig } from '../../apps/coordinator/config/coordinator.config.js';
 import { promtool, promtoolPath } from '../support/promtool.util.js';
 
 // dist/test/deploy -> repository root
@@ -15,10 +16,34 @@ const PROM = join(ROOT, 'deploy/prometheus');
 const noPromtool = !promtoolPath() && 'promtool not installed (apt-get install prometheus)';
 const composeMissing = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status !== 0;
 
-await test('promtool check config accepts deploy/prometheus/prometheus.yml', { skip: noPromtool }, () => {
-  const { status, output } = promtool(['check', 'config', join(PROM, 'prometheus.yml')]);
-  assert.equal(status, 0, output);
-});
+/**
+ * promtool checks that the metrics token file exists; the deployments mount it at run time, so the check
+ * runs on a copy whose token path points at a real (dummy) file in a temp folder.
+ */
+async function checkPrometheusConfig(text: string): Promise<{ status: number | null; output: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'mlfarm-prom-'));
+  try {
+    const token = join(dir, 'metrics.token');
+    await writeFile(token, `mlf_0123456789ab_${'0'.repeat(64)}`);
+    assert.match(text, /credentials_file: \/secrets\/metrics[./]token/, 'the coordinator job sends a token');
+    await writeFile(join(dir, 'prometheus.yml'), text.replace(/\/secrets\/metrics[./]token/g, token));
+    await copyFile(join(PROM, 'mlfarm.rules.yml'), join(dir, 'mlfarm.rules.yml'));
+    return promtool(['check', 'config', join(dir, 'prometheus.yml')]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await test(
+  'promtool check config accepts deploy/prometheus/prometheus.yml',
+  { skip: noPromtool },
+  async () => {
+    const { status, output } = await checkPrometheusConfig(
+      await readFile(join(PROM, 'prometheus.yml'), 'utf8'),
+    );
+    assert.equal(status, 0, output);
+  },
+);
 
 await test('promtool check rules accepts the alert rules', { skip: noPromtool }, () => {
   const { status, output } = promtool(['check', 'rules', join(PROM, 'mlfarm.rules.yml')]);
@@ -29,17 +54,41 @@ await test('the Kubernetes Prometheus config passes promtool too', { skip: noPro
   const [doc] = parseAllDocuments(
     await readFile(join(ROOT, 'deploy/k8s/prometheus-config.configmap.yaml'), 'utf8'),
   );
-  const dir = await mkdtemp(join(tmpdir(), 'mlfarm-prom-'));
-  try {
-    await writeFile(
-      join(dir, 'prometheus.yml'),
-      (doc!.toJS() as { data: Record<string, string> }).data['prometheus.yml']!,
-    );
-    await copyFile(join(PROM, 'mlfarm.rules.yml'), join(dir, 'mlfarm.rules.yml'));
-    const { status, output } = promtool(['check', 'config', join(dir, 'prometheus.yml')]);
-    assert.equal(status, 0, output);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+  const text = (doc!.toJS() as { data: Record<string, string> }).data['prometheus.yml']!;
+  const { status, output } = await checkPrometheusConfig(text);
+  assert.equal(status, 0, output);
+});
+
+await test('the deployed coordinators listen beyond loopback with authentication on (the config accepts them)', async () => {
+  const compose = parseAllDocuments(
+    await readFile(join(ROOT, 'deploy/docker-compose.yml'), 'utf8'),
+  )[0]!.toJS() as {
+    services: { coordinator: { environment: Record<string, string>; command: string[] } };
+  };
+  const command = compose.services.coordinator.command;
+  const composeEnv = {
+    ...compose.services.coordinator.environment,
+    MLFARM_GRPC_ADDRESS: command[command.indexOf('--grpc') + 1],
+    MLFARM_HTTP_ADDRESS: command[command.indexOf('--http') + 1],
+    MLFARM_DATA_DIR: tmpdir(),
+  };
+  const k8s = parseAllDocuments(
+    await readFile(join(ROOT, 'deploy/k8s/coordinator.configmap.yaml'), 'utf8'),
+  )[0]!.toJS() as {
+    data: Record<string, string>;
+  };
+  const deployments: [string, Record<string, string | undefined>][] = [
+    ['docker-compose', composeEnv],
+    ['kubernetes', { ...k8s.data, MLFARM_DATA_DIR: tmpdir() }],
+  ];
+  for (const [name, env] of deployments) {
+    assert.match(env.MLFARM_GRPC_ADDRESS ?? '', /^0\.0\.0\.0:/, `${name} listens beyond loopback`);
+    const config = loadCoordinatorConfig(env);
+    assert.equal(config.auth.enabled, true, `${name} turns authentication on`);
+    assert.ok(config.auth.metricsTokenFile, `${name} gives Prometheus a read token`);
+    // Without the auth settings the same listeners are refused: the check above is not vacuous.
+    const open = Object.fromEntries(Object.entries(env).filter(([k]) => !/AUTH|TOKEN/.test(k)));
+    assert.throws(() => loadCoordinatorConfig(open), /beyond loopback, so it needs authentication/);
   }
 });
 

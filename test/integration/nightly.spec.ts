@@ -63,7 +63,15 @@ try {
     const { series } = await lastValueFrom(
       api.getSeries({ suite: 'det-gate', model: '', variant: '', metric: 'latency', fingerprint: '' }),
     );
-    assert.equal(latency.length, 1, JSON.stringify(series[0]?.points.map((p) => p.value.toFixed(2))));
+    const runIndex = (id: string): number => series[0]!.points.findIndex((p) => p.runId === id);
+    assert.equal(
+      latency.length,
+      1,
+      JSON.stringify({
+        values: series[0]?.points.map((p) => p.value.toFixed(2)),
+        found: latency.map((r) => [runIndex(r.runId), r.relativeChange, r.pValue]),
+      }),
+    );
     const r = latency[0]!;
     assert.equal(r.source, 'nightly');
     assert.ok(
@@ -117,8 +125,11 @@ try {
     const metrics = await (await fetch(`http://${farm.coordinator.httpAddress}/metrics`)).text();
     assert.doesNotMatch(
       metrics,
-      /mlfarm_regression\{[^}]*source="nightly"\} 1/,
-      'a muted regression is not open',
+      /mlfarm_regression\{[^}]*metric="latency"[^}]*source="nightly"\} 1/,
+      `a muted regression is not open: ${metrics
+        .split('\n')
+        .filter((l) => l.startsWith('mlfarm_regression{'))
+        .join(' | ')}`,
     );
   });
 } finally {

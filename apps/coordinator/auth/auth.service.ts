@@ -24,6 +24,7 @@ import type { Principal } from './principal.js';
 const AGENT_ID = /^[\w.-]{1,100}$/;
 const TOKEN_NAME = /^[\w .@+-]{1,100}$/;
 const BOOTSTRAP_ADMIN_NAME = 'admin (bootstrap)';
+const METRICS_TOKEN_NAME = 'metrics (read, from MLFARM_METRICS_TOKEN_FILE)';
 // Compared against when a token id is unknown, so a miss costs what a hit costs.
 const DUMMY_SHA256 = sha256Hex('mlfarm-no-such-token');
 
@@ -75,10 +76,36 @@ export class AuthService implements OnModuleInit {
       );
     }
     this.enrollmentSha256 = sha256Hex(enrollment.value);
+    if (this.config.auth.metricsTokenFile) {
+      await this.ensureMetricsToken(this.config.auth.metricsTokenFile);
+    }
     this.logger.log(
       `authentication on: admin token ${admin.created ? 'written to' : 'read from'} ${this.config.auth.adminTokenFile}, ` +
         `enrollment token ${enrollment.created ? 'written to' : 'read from'} ${this.config.auth.enrollmentTokenFile}`,
     );
+  }
+
+  /**
+   * A read-only token for Prometheus, kept in a file a deployment shares with it (compose volume, k8s
+   * Secret): created at first start like the admin token, or registered from the file when it exists.
+   */
+  private async ensureMetricsToken(file: string): Promise<void> {
+    const token = readOrCreateSecretFile(file, () =>
+      formatApiToken(randomBytes(6).toString('hex'), newSecret()),
+    );
+    const parsed = parseApiToken(token.value);
+    if (!parsed) {
+      throw new ConfigError(`the metrics token in ${file} is not mlf_<id>_<64 hex characters>`);
+    }
+    await this.credentials.upsertTokenSecret({
+      id: parsed.id,
+      name: METRICS_TOKEN_NAME,
+      scopes: 'read',
+      secret_sha256: sha256Hex(parsed.secret),
+      created_at: Date.now(),
+      revoked_at: null,
+    });
+    this.logger.log(`metrics (read) token ${token.created ? 'written to' : 'read from'} ${file}`);
   }
 
   /** The principal a bearer token stands for; UNAUTHENTICATED when missing, unknown, revoked or forged. */

@@ -37,6 +37,8 @@ export interface AuthConfig {
   adminTokenFile: string;
   /** Holds the farm's enrollment token (mle_<secret>); created with mode 0600 when missing. */
   enrollmentTokenFile: string;
+  /** Optional read-only token for Prometheus (MLFARM_METRICS_TOKEN_FILE); created when missing. */
+  metricsTokenFile?: string;
 }
 
 export interface ServerTlsConfig {
@@ -190,10 +192,12 @@ function authConfig(
       enabled = mode === 'token';
     }
   }
+  const metricsFile = env.MLFARM_METRICS_TOKEN_FILE;
   return {
     enabled,
     adminTokenFile: resolve(dataDir, adminFile ?? 'admin.token'),
     enrollmentTokenFile: resolve(dataDir, enrollmentFile ?? 'enrollment.token'),
+    ...(metricsFile ? { metricsTokenFile: resolve(dataDir, metricsFile) } : {}),
   };
 }
 

@@ -10,7 +10,10 @@ export interface RunHooks {
    * then goes on instead of ending. Runs before the run's final state is stored and announced.
    */
   onDrained?(runId: string): Promise<boolean>;
-  /** The run's final state is stored; failures here are logged and never change the run. */
+  /**
+   * The run's final state is stored but not yet announced (WatchRun ends on it), so a client that sees the
+   * run end finds its series, regressions and baselines up to date. Failures are logged, never change the run.
+   */
   onFinished?(runId: string, state: FinalRunState): Promise<void>;
 }
 
@@ -44,13 +47,19 @@ export class RunLifecycle {
     });
   }
 
-  async finished(runId: string, state: FinalRunState): Promise<void> {
-    for (const hook of this.hooks) {
-      try {
-        await hook.onFinished?.(runId, state);
-      } catch (e) {
-        this.logger.error(`after run ${runId} ended: ${errorMessage(e)}`);
+  /**
+   * One run at a time: two nightlies ending close together must not look for change points on the same
+   * series at once (each would report the change the other is about to store).
+   */
+  finished(runId: string, state: FinalRunState): Promise<void> {
+    return this.queue.run(async () => {
+      for (const hook of this.hooks) {
+        try {
+          await hook.onFinished?.(runId, state);
+        } catch (e) {
+          this.logger.error(`after run ${runId} ended: ${errorMessage(e)}`);
+        }
       }
-    }
+    });
   }
 }

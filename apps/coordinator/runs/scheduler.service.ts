@@ -269,13 +269,12 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
         await this.runs.finishTask(task.id, 'cancelled', Date.now(), 'run cancelled');
         await this.publishTask(task.id);
       }
-      const changed = await this.runs.setRunState(runId, 'cancelled', Date.now());
-      await this.publishRun(runId);
-      return changed;
+      return this.runs.setRunState(runId, 'cancelled', Date.now());
     });
     if (cancelled) {
       await this.lifecycle.finished(runId, 'cancelled');
     }
+    await this.publishRun(runId);
     this.kick();
   }
 
@@ -303,8 +302,8 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
         return;
       }
       this.targets.delete(task.run_id);
-      await this.publishRun(task.run_id);
       await this.lifecycle.finished(task.run_id, state);
+      await this.publishRun(task.run_id);
     }
   }
 
