@@ -4,6 +4,7 @@ import { median, selected } from './promql.util.js';
 import { RESULT_VARIABLES } from './template-variables.js';
 
 const BY = 'model, variant, agent, ep';
+const OPEN_REGRESSIONS = `max by (suite, model, variant, metric, fingerprint, source) (${METRIC.regression}) == 1`;
 
 /** Did tonight's change make anything worse? Last results over weeks, and each against its best week. */
 export const NIGHTLY_TRENDS: DashboardSpec = {
@@ -19,7 +20,7 @@ export const NIGHTLY_TRENDS: DashboardSpec = {
     {
       // The coordinator exports 1 per open regression (a gate's verdict or a confirmed nightly change point).
       name: 'Regressions',
-      expr: `${METRIC.regression} == 1`,
+      expr: OPEN_REGRESSIONS,
       title: '{{suite}}: {{model}} [{{variant}}] {{metric}}',
       text: '{{source}} regression on fingerprint {{fingerprint}}',
       tagKeys: ['suite', 'model', 'metric', 'source'],
@@ -38,7 +39,7 @@ export const NIGHTLY_TRENDS: DashboardSpec = {
           span: 12,
           queries: [
             {
-              expr: `${METRIC.regression} == 1`,
+              expr: OPEN_REGRESSIONS,
               legend: '{{suite}} {{model}} {{variant}} {{metric}} {{fingerprint}} {{source}}',
               instant: true,
             },
