@@ -4,7 +4,7 @@
 // asks). Each round is a fresh runner process: a process offset ~ N(0, 1 %) (machine state differs
 // per process) times 30 raw samples from the noise model, and the round median is what the gate
 // sees. That gives round medians with about 1.2 % relative noise (printed per model below), the
-// 1-2 % seen on agents. historicalNoise is relativeNoise of a simulated 30-night history from the
+// 1-2 % seen on agents. historicalNoise is seriesNoise of a simulated 20-night history from the
 // same model (--noise-source=rounds uses the gate's own base rounds instead, as for a new series).
 // Noise models (per raw sample unless stated):
 //   gaussian        3 % N(0, 1)
@@ -27,6 +27,7 @@ import {
   median,
   plannedLooks,
   relativeNoise,
+  seriesNoise,
 } from '#verdicts';
 import type { ChangePointSignificance, GateStep } from '#verdicts';
 
@@ -46,7 +47,8 @@ const NIGHTLY_SERIES = intArg('series', 300);
 const NOISE_SOURCE = process.argv.includes('--noise-source=rounds') ? 'rounds' : 'history';
 const SHIFTS = [0, 0.02, 0.05, 0.1];
 const SAMPLES_PER_ROUND = 30;
-const HISTORY_NIGHTS = 30;
+// As the coordinator: the newest 20 nightly points, noise from their successive differences.
+const HISTORY_NIGHTS = 20;
 
 const pct = (x: number, width = 7): string => `${(x * 100).toFixed(1)} %`.padStart(width);
 
@@ -106,7 +108,7 @@ function runGate(kind: GateNoise, shift: number, trials: number, seed: number): 
   };
   for (let t = 0; t < trials; t++) {
     const history = Array.from({ length: HISTORY_NIGHTS }, () => roundMedian(kind, 10, random, gauss));
-    const historicalNoise = NOISE_SOURCE === 'history' ? relativeNoise(history) : undefined;
+    const historicalNoise = NOISE_SOURCE === 'history' ? seriesNoise(history) : undefined;
     const base: number[] = [];
     const head: number[] = [];
     let toAdd = DEFAULT_GATE_POLICY.minRounds;

@@ -20,8 +20,20 @@ function resampledMedian(values: Float64Array, scratch: Float64Array, random: ()
 export function bootstrapRelativeChangeCi(
   base: readonly number[],
   head: readonly number[],
-  { resamples, seed }: BootstrapOptions,
+  options: BootstrapOptions,
 ): [number, number] {
+  return bootstrapRelativeChange(base, head, options).ci95;
+}
+
+/**
+ * The same bootstrap, read at two levels: the 95 % interval that is reported, and the 90 % interval an
+ * equivalence decision uses (two one-sided tests at 5 % each: SAME when it lies inside +-threshold).
+ */
+export function bootstrapRelativeChange(
+  base: readonly number[],
+  head: readonly number[],
+  { resamples, seed }: BootstrapOptions,
+): { ci95: [number, number]; ci90: [number, number] } {
   if (base.length === 0 || head.length === 0) {
     throw new RangeError('both samples need at least one value');
   }
@@ -40,5 +52,8 @@ export function bootstrapRelativeChangeCi(
     changes[r] = (mh - mb) / mb;
   }
   changes.sort();
-  return [quantileOfSorted(changes, 0.025), quantileOfSorted(changes, 0.975)];
+  return {
+    ci95: [quantileOfSorted(changes, 0.025), quantileOfSorted(changes, 0.975)],
+    ci90: [quantileOfSorted(changes, 0.05), quantileOfSorted(changes, 0.95)],
+  };
 }

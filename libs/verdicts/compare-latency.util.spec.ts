@@ -41,7 +41,7 @@ await test('a significant change measured precisely below the noise-scaled thres
   assert.equal(r.threshold, 0.04);
   assert.ok(r.pValue < 0.01);
   assert.equal(r.verdict, 'SAME', r.reason);
-  assert.match(r.reason, /but CI/);
+  assert.match(r.reason, /but 90 % CI/);
 });
 
 await test('a change whose CI reaches the threshold is UNKNOWN', () => {

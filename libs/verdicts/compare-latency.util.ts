@@ -1,5 +1,5 @@
 import { isBimodal } from './bimodality.util.js';
-import { bootstrapRelativeChangeCi } from './bootstrap.util.js';
+import { bootstrapRelativeChange } from './bootstrap.util.js';
 import { median } from './descriptive.util.js';
 import { kolmogorovSmirnov, mannWhitneyU } from './rank-tests.util.js';
 import type { CompareLatencyOptions, LatencyComparison } from './verdicts.types.js';
@@ -16,7 +16,8 @@ const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
  * A/B verdict on round medians (each round a fresh runner process). Decision, as in issue 5:
  * - p = min(Mann-Whitney U, Kolmogorov-Smirnov) < alpha AND |change| >= max(minEffect, k x noise)
  *   -> REGRESSED (slower) or IMPROVED (faster);
- * - otherwise, the bootstrap 95 % CI inside +-threshold -> SAME (also when significant: a change
+ * - otherwise, the bootstrap 90 % CI inside +-threshold -> SAME, an equivalence test (two one-sided
+ *   tests at 5 % each; the 95 % CI is what is reported) (also when significant: a change
  *   measured precisely and smaller than the practical threshold is a SAME, and more rounds would
  *   only confirm it); with bimodal rounds SAME also needs p >= alpha;
  * - anything else -> UNKNOWN, so the caller adds rounds (up to its cap).
@@ -57,7 +58,7 @@ export function compareLatency(
   }
   const baseMedian = median(baseRoundMedians);
   const relativeChange = (median(headRoundMedians) - baseMedian) / baseMedian;
-  const ci95 = bootstrapRelativeChangeCi(baseRoundMedians, headRoundMedians, { resamples, seed });
+  const { ci95, ci90 } = bootstrapRelativeChange(baseRoundMedians, headRoundMedians, { resamples, seed });
   const mw = mannWhitneyU(headRoundMedians, baseRoundMedians);
   const ks = kolmogorovSmirnov(headRoundMedians, baseRoundMedians);
   const pValue = Math.min(mw.pValue, ks.pValue);
@@ -81,7 +82,7 @@ export function compareLatency(
   }
   // With bimodal rounds the median can sit in either mode and its bootstrap CI is not to be trusted
   // alone, so there the rank tests must agree as well.
-  if (ci95[0] > -threshold && ci95[1] < threshold && (pValue >= alpha || !bimodal)) {
+  if (ci90[0] > -threshold && ci90[1] < threshold && (pValue >= alpha || !bimodal)) {
     const significance =
       pValue < alpha
         ? `p ${pValue.toPrecision(2)} < ${alpha} but`
@@ -89,12 +90,12 @@ export function compareLatency(
     return {
       verdict: 'SAME',
       ...common,
-      reason: `${significance} CI [${pct(ci95[0])}, ${pct(ci95[1])}] inside +-${pct(threshold)}${shape}`,
+      reason: `${significance} 90 % CI [${pct(ci90[0])}, ${pct(ci90[1])}] inside +-${pct(threshold)} (equivalence, two one-sided tests at 5 %)${shape}`,
     };
   }
   const why =
     pValue < alpha
       ? `significant (p ${pValue.toPrecision(2)}) but |change| ${pct(Math.abs(relativeChange))} < ${pct(threshold)}`
-      : `not significant (p ${pValue.toPrecision(2)}) but CI [${pct(ci95[0])}, ${pct(ci95[1])}] reaches +-${pct(threshold)}`;
+      : `not significant (p ${pValue.toPrecision(2)}) but 90 % CI [${pct(ci90[0])}, ${pct(ci90[1])}] reaches +-${pct(threshold)}`;
   return { verdict: 'UNKNOWN', ...common, reason: `${why}; add rounds${shape}` };
 }

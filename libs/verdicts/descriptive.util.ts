@@ -45,6 +45,33 @@ export function relativeNoise(values: readonly number[] | Float64Array): number 
 }
 
 /**
+ * Night-to-night relative noise of a series: 1.4826 x the median absolute successive difference, / sqrt 2, / the
+ * median level. Unlike relativeNoise, a level shift inside the window barely moves it, so one past
+ * regression does not make a gate blind to the next one. 0 below 3 values.
+ */
+export function successiveNoise(values: readonly number[]): number {
+  if (values.length < 3) {
+    return 0;
+  }
+  const level = median(values);
+  if (!(level > 0)) {
+    return 0;
+  }
+  const diffs = values.slice(1).map((v, i) => Math.abs(v - (values[i] as number)));
+  return (1.4826 * median(diffs)) / Math.SQRT2 / level;
+}
+
+/**
+ * A series' noise for the gate's practical threshold: the smaller of relativeNoise (the MAD of the
+ * values: right for independent nights, even bimodal ones, whose successive differences jump between
+ * the modes) and successiveNoise (right when the window holds a level shift, which the MAD counts as
+ * noise). Each one overestimates in the other's case; neither underestimates in its own.
+ */
+export function seriesNoise(values: readonly number[]): number {
+  return Math.min(relativeNoise(values), successiveNoise(values));
+}
+
+/**
  * Hodges-Lehmann shift: the median of all after-minus-before differences. Unlike a difference of
  * means it ignores a spike, and unlike a difference of medians it does not jump when a short segment
  * of bimodal values happens to hold more slow-mode points than fast ones.

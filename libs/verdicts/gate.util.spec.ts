@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_GATE_POLICY, compareThreshold, gateStep, plannedLooks, relativeNoise } from './gate.util.js';
 import { createGaussian, createPrng } from './prng.util.js';
+import { seriesNoise, successiveNoise } from './descriptive.util.js';
 
 function rounds(seed: number, count: number, level: number, cv: number): number[] {
   const gauss = createGaussian(createPrng(seed));
@@ -91,4 +92,24 @@ await test('compareThreshold: fixed tolerances on the side the value moved, by d
   assert.equal(compareThreshold(0.9, 0.95, { higherIsWorse: false }).verdict, 'IMPROVED');
   assert.equal(compareThreshold(0, 5, { higherIsWorse: true }).relativeChange, Number.POSITIVE_INFINITY);
   assert.throws(() => compareThreshold(1, Number.NaN, { higherIsWorse: true }), RangeError);
+});
+
+await test('successiveNoise ignores a level shift that relativeNoise counts as noise', () => {
+  const gauss = createGaussian(createPrng(5));
+  const series = Array.from({ length: 20 }, (_, i) => (i < 10 ? 10 : 30) * (1 + 0.01 * gauss()));
+  assert.ok(successiveNoise(series) < 0.03, `successive ${successiveNoise(series)}`);
+  assert.ok(relativeNoise(series) > 0.5, `relative ${relativeNoise(series)}`);
+  assert.equal(successiveNoise([1, 2]), 0);
+});
+
+await test('seriesNoise: the smaller of the two estimates, small for bimodal nights and across a level shift', () => {
+  const random = createPrng(9);
+  const bimodal = Array.from(
+    { length: 20 },
+    () => (random() < 0.3 ? 1.15 : 1) * (1 + 0.005 * (random() - 0.5)),
+  );
+  assert.equal(seriesNoise(bimodal), Math.min(relativeNoise(bimodal), successiveNoise(bimodal)));
+  assert.ok(seriesNoise(bimodal) < 0.05, 'a 15 % gap between modes is not 15 % noise');
+  const shifted = Array.from({ length: 20 }, (_, i) => (i < 10 ? 1 : 2) * (1 + 0.005 * (random() - 0.5)));
+  assert.ok(seriesNoise(shifted) < 0.02, `${seriesNoise(shifted)}`);
 });

@@ -19,7 +19,7 @@ export type {
 export { erfc, kolmogorovQ, kolmogorovSmirnov, mannWhitneyU, normalUpperTail } from './rank-tests.util.js';
 export type { WelchTTestResult } from './t-test.util.js';
 export { incompleteBeta, logGamma, studentTTwoSidedP, welchTTest } from './t-test.util.js';
-export { bootstrapRelativeChangeCi } from './bootstrap.util.js';
+export { bootstrapRelativeChange, bootstrapRelativeChangeCi } from './bootstrap.util.js';
 export {
   BIMODALITY_THRESHOLD,
   MIN_BIMODALITY_SAMPLES,
@@ -31,4 +31,4 @@ export { DEFAULT_GATE_POLICY, compareThreshold, gateStep, plannedLooks, relative
 export type { NewChangePointOptions } from './e-divisive.util.js';
 export { DEFAULT_SPLIT_ALPHA, confirmedChangePoints, eDivisive, newChangePoints } from './e-divisive.util.js';
 export { createGaussian, createPrng, shuffleInPlace } from './prng.util.js';
-export { hodgesLehmannShift, mean, median } from './descriptive.util.js';
+export { hodgesLehmannShift, mean, median, seriesNoise, successiveNoise } from './descriptive.util.js';

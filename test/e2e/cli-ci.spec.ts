@@ -64,7 +64,7 @@ await test(
     const base = await detBytes();
     const suite = join(tmp, 'gate.suite.yaml');
     await writeFile(join(tmp, 'head.onnx'), base);
-    await writeFile(suite, gateSuiteYaml('gate: { min_rounds: 6, max_rounds: 14, round_step: 4 }\n'));
+    await writeFile(suite, gateSuiteYaml('gate: { min_rounds: 6, max_rounds: 20, round_step: 4 }\n'));
 
     await t.test('no baseline yet: exit 2 with one line naming what is missing', async () => {
       const r = await cli(['ci', suite, '--baseline', 'main']);

@@ -33,7 +33,17 @@ await test('cut while a task runs: the agent reconnects and its result arrives o
 });
 
 await test('the ack is lost and the stream cut: the result is sent again and stored once', async () => {
-  const runId = await farm.submit(det, 'cut-ack', { minDurationMs: 1_500, iterations: 1 });
+  // A long warm-up keeps the task running past the stall, with small messages only: a stalled downstream
+  // also stops HTTP/2 window updates, so the agent may send no more than one flow-control window (64 KiB)
+  // upstream; timed samples and the per-node profile would not fit, so there are few and none.
+  // The model must already sit in the agent's cache: its download also travels downstream and would stall.
+  const warm = await farm.waitForRunEnd(await farm.submit(det, 'warm-cache'));
+  assert.equal(warm.run!.state, RunState.RUN_STATE_SUCCEEDED);
+  const runId = await farm.submit(det, 'cut-ack', {
+    warmupIterations: 1_500,
+    iterations: 10,
+    skipProfile: true,
+  });
   await farm.waitForRunningTask(runId);
   proxy.stallDownstream(); // the result still reaches the coordinator; its ack never reaches the agent
   const stored = await farm.waitForRunEnd(runId);

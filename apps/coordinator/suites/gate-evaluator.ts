@@ -6,9 +6,12 @@ import {
   type Verdict,
   VerdictOutcome,
 } from '#contracts';
-import type { GateSettings, MetricPolicies, StatisticalPolicy } from '#suites';
+import type { MetricPolicies, StatisticalPolicy } from '#suites';
 import { type LatencyVerdict, compareThreshold, gateStep, median } from '#verdicts';
 import type { TaskTable } from '../store/database.types.js';
+import { opAdvice } from './gate-advice.js';
+import type { CellRounds, GateContext, Round } from './gate.types.js';
+import { addFidelity } from './gate-fidelity.js';
 import { cellKey } from './gate-plan.js';
 
 const VERDICTS: Record<LatencyVerdict, MetricVerdict> = {
@@ -18,42 +21,10 @@ const VERDICTS: Record<LatencyVerdict, MetricVerdict> = {
   UNKNOWN: MetricVerdict.METRIC_VERDICT_UNKNOWN,
 };
 
-/** Everything a verdict needs besides the tasks and their results, gathered by the caller. */
-export interface GateContext {
-  runId: string;
-  suite: string;
-  baseline: string;
-  policies: MetricPolicies;
-  gate: GateSettings;
-  agentNames: Map<string, string>;
-  /** Agent id -> fingerprint key. */
-  fingerprints: Map<string, string>;
-  /** Artifact sha256 -> bytes. */
-  sizes: Map<string, number>;
-  /** `${cellKey}\0${metric}` -> the series' historical relative noise (>= 5 nightly points). */
-  historicalNoise: Map<string, number>;
-  /** `${model}\0${variant}\0${metric}\0${fingerprint}` of muted series. */
-  muted: Set<string>;
-  now: number;
-}
-
 export interface GateEvaluation {
   verdict: Verdict;
   /** Cell key -> rounds to add per side; empty when the verdict is final. */
   roundsToAdd: Map<string, number>;
-}
-
-interface Round {
-  base?: TaskResult;
-  head?: TaskResult;
-}
-
-interface CellRounds {
-  key: string;
-  sample: TaskTable;
-  rounds: Map<number, Round>;
-  baseArtifact: string;
-  headArtifact: string;
 }
 
 export const mutedKey = (model: string, variant: string, metric: string, fingerprint: string): string =>
@@ -252,107 +223,6 @@ function groupCells(tasks: TaskTable[], results: Map<string, TaskResult>): Map<s
     cell.rounds.set(t.round ?? 0, round);
   }
   return cells;
-}
-
-/**
- * Originals: the head's outputs against the base's (cosine >= minCosine). Compressed variants: the
- * cosine each side's variant keeps against its own original may not drop by more than maxCosineDrop.
- */
-function addFidelity(
-  cell: CellRounds,
-  comparisons: Comparison[],
-  base: Pick<Comparison, 'model' | 'variant' | 'agentId' | 'agentName' | 'fingerprint'>,
-  ctx: GateContext,
-  muted: boolean,
-  rounds: number,
-): void {
-  const policy = ctx.policies.fidelity;
-  const first = cell.rounds.get(1);
-  const headCosine = first?.head?.measurement?.fidelity?.cosine;
-  if (headCosine === undefined) {
-    return;
-  }
-  const original = cell.sample.variant === 'original';
-  const baseCosine = original ? 1 : first?.base?.measurement?.fidelity?.cosine;
-  if (baseCosine === undefined) {
-    return;
-  }
-  let verdict: MetricVerdict;
-  let reason: string;
-  let threshold: number;
-  if (original) {
-    threshold = policy.minCosine;
-    verdict =
-      headCosine < policy.minCosine
-        ? MetricVerdict.METRIC_VERDICT_REGRESSED
-        : MetricVerdict.METRIC_VERDICT_SAME;
-    reason = `outputs of head vs base: cosine ${headCosine.toFixed(6)} ${headCosine < policy.minCosine ? '<' : '>='} ${policy.minCosine}`;
-  } else {
-    threshold = policy.maxCosineDrop;
-    const drop = baseCosine - headCosine;
-    verdict =
-      drop > policy.maxCosineDrop
-        ? MetricVerdict.METRIC_VERDICT_REGRESSED
-        : -drop > policy.maxCosineDrop
-          ? MetricVerdict.METRIC_VERDICT_IMPROVED
-          : MetricVerdict.METRIC_VERDICT_SAME;
-    reason = `cosine vs own original: base ${baseCosine.toFixed(6)}, head ${headCosine.toFixed(6)} (drop ${drop.toFixed(6)}, allowed ${policy.maxCosineDrop})`;
-  }
-  comparisons.push({
-    ...base,
-    metric: 'fidelity',
-    verdict,
-    base: baseCosine,
-    head: headCosine,
-    unit: 'cosine',
-    relativeChange: (headCosine - baseCosine) / baseCosine,
-    ci95Low: Number.NaN,
-    ci95High: Number.NaN,
-    pValue: Number.NaN,
-    threshold,
-    rounds,
-    bimodal: false,
-    gating: policy.gate,
-    muted,
-    reason,
-    noiseSource: 'none',
-  });
-}
-
-/** Per op type: the median over rounds of its total time; changes of 10 % and 0.05 ms or more. */
-function opAdvice(
-  paired: Required<Round>[],
-  base: Pick<Comparison, 'model' | 'variant' | 'agentName'>,
-): OpAdvice[] {
-  const totals = (side: 'base' | 'head'): Map<string, number> => {
-    const byOp = new Map<string, number[]>();
-    for (const r of paired) {
-      for (const row of r[side].measurement?.opTypes ?? []) {
-        byOp.set(row.opType, [...(byOp.get(row.opType) ?? []), row.totalMs]);
-      }
-    }
-    return new Map([...byOp].map(([op, values]) => [op, median(values)]));
-  };
-  const b = totals('base');
-  const h = totals('head');
-  const out: OpAdvice[] = [];
-  for (const op of new Set([...b.keys(), ...h.keys()])) {
-    const baseMs = b.get(op) ?? 0;
-    const headMs = h.get(op) ?? 0;
-    const change = baseMs > 0 ? (headMs - baseMs) / baseMs : Number.POSITIVE_INFINITY;
-    if (Math.abs(headMs - baseMs) >= 0.05 && Math.abs(change) >= 0.1) {
-      out.push({
-        model: base.model,
-        variant: base.variant,
-        agentName: base.agentName,
-        opType: op,
-        baseMs,
-        headMs,
-        relativeChange: change,
-      });
-    }
-  }
-  return out;
 }
 
 function outcomeOf(comparisons: Comparison[], errors: string[], decided: boolean): VerdictOutcome {

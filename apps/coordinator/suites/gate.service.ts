@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { type TaskResult, type Verdict, MetricVerdict, VerdictOutcome } from '#contracts';
 import { DomainError, DomainErrorCode, newId } from '#common';
 import type { SuiteSpec } from '#suites';
-import { median } from '#verdicts';
+import { seriesNoise } from '#verdicts';
 import { RunEventsService } from '../runs/run-events.service.js';
 import { RunLifecycle } from '../runs/run-lifecycle.service.js';
 import { AgentRepository } from '../store/agent.repository.js';
@@ -13,24 +13,14 @@ import { ResultRepository } from '../store/result.repository.js';
 import { RunRepository } from '../store/run.repository.js';
 import { SeriesRepository } from '../store/series.repository.js';
 import { VerdictRepository } from '../store/verdict.repository.js';
-import { type GateContext, evaluateGate, mutedKey } from './gate-evaluator.js';
+import { evaluateGate, mutedKey } from './gate-evaluator.js';
+import type { GateContext } from './gate.types.js';
 import { type GateCell, cellKey, roundTasks } from './gate-plan.js';
 import { resultFingerprintKey } from './suite-fingerprint.js';
 
 /** Nightly points used for a series' historical noise, and the fewest that count as a history. */
 const NOISE_HISTORY = 20;
 const MIN_HISTORY = 5;
-
-/**
- * Night-to-night relative noise of a series, from the MAD of successive differences (divided by sqrt 2):
- * unlike the spread of the values themselves, a level shift inside the window barely moves it, so a
- * past regression does not make the gate blind to the next one.
- */
-export function seriesNoise(values: readonly number[]): number {
-  const diffs = values.slice(1).map((v, i) => Math.abs(v - values[i]!));
-  const level = median(values);
-  return diffs.length === 0 || !(level > 0) ? 0 : (1.4826 * median(diffs)) / Math.SQRT2 / level;
-}
 
 /**
  * Decides gates: each time a gate run has no task left, its verdict is computed; undecided gating
