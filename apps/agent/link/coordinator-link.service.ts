@@ -122,7 +122,7 @@ export class CoordinatorLinkService {
       clearInterval(this.heartbeat);
       this.heartbeat = setInterval(
         () => this.send({ heartbeat: { runningTaskIds: handlers.runningTaskIds() } }),
-        message.welcome.heartbeatIntervalMs || 5000,
+        heartbeatInterval(message.welcome.heartbeatIntervalMs),
       );
       if (this.unacked.size > 0) {
         this.logger.log(
@@ -165,4 +165,11 @@ export class CoordinatorLinkService {
     this.subscription = undefined;
     this.outgoing = undefined;
   }
+}
+
+/** The coordinator's heartbeat interval, kept between 100 ms and 60 s: a bad or hostile welcome must not spin the agent. */
+export function heartbeatInterval(requestedMs: number): number {
+  return Number.isFinite(requestedMs) && requestedMs > 0
+    ? Math.min(60_000, Math.max(100, requestedMs))
+    : 5_000;
 }
