@@ -12,7 +12,7 @@ import type { TaskTable } from '../store/database.types.js';
 import { opAdvice } from './gate-advice.js';
 import type { CellRounds, GateContext, Round } from './gate.types.js';
 import { addFidelity } from './gate-fidelity.js';
-import { cellKey } from './gate-plan.js';
+import { taskCellKey } from './gate-plan.js';
 
 const VERDICTS: Record<LatencyVerdict, MetricVerdict> = {
   SAME: MetricVerdict.METRIC_VERDICT_SAME,
@@ -196,13 +196,7 @@ export function evaluateGate(
 function groupCells(tasks: TaskTable[], results: Map<string, TaskResult>): Map<string, CellRounds> {
   const cells = new Map<string, CellRounds>();
   for (const t of tasks) {
-    const key = cellKey({
-      model: t.model_name,
-      variant: t.variant,
-      agentId: t.agent_id ?? '',
-      ep: t.ep,
-      runtime: t.runtime,
-    });
+    const key = taskCellKey(t);
     let cell = cells.get(key);
     if (!cell) {
       cell = { key, sample: t, rounds: new Map(), baseArtifact: '', headArtifact: '' };

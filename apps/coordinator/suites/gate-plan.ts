@@ -1,4 +1,5 @@
 import { newId } from '#common';
+import type { TaskTable } from '../store/database.types.js';
 import type { NewTask } from '../store/run.repository.js';
 
 /** One artifact measured in a gate: the source model and, for compressed variants, the variant built from it. */
@@ -25,6 +26,18 @@ export const cellKey = (c: {
   ep: string;
   runtime: string;
 }): string => [c.model, c.variant, c.agentId, c.ep, c.runtime].join('\u0000');
+
+/** The cell a stored task belongs to. */
+export const taskCellKey = (
+  t: Pick<TaskTable, 'model_name' | 'variant' | 'agent_id' | 'ep' | 'runtime'>,
+): string =>
+  cellKey({
+    model: t.model_name,
+    variant: t.variant,
+    agentId: t.agent_id ?? '',
+    ep: t.ep,
+    runtime: t.runtime,
+  });
 
 function sideTask(cell: GateCell, side: 'base' | 'head', round: number): NewTask {
   const artifact = cell[side];

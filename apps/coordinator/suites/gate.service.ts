@@ -15,7 +15,7 @@ import { SeriesRepository } from '../store/series.repository.js';
 import { VerdictRepository } from '../store/verdict.repository.js';
 import { evaluateGate, mutedKey } from './gate-evaluator.js';
 import type { GateContext } from './gate.types.js';
-import { type GateCell, cellKey, roundTasks } from './gate-plan.js';
+import { type GateCell, roundTasks, taskCellKey } from './gate-plan.js';
 import { resultFingerprintKey } from './suite-fingerprint.js';
 
 /** Nightly points used for a series' historical noise, and the fewest that count as a history. */
@@ -152,13 +152,7 @@ export class GateService implements OnModuleInit {
     const seen = new Set<string>();
     for (const t of tasks) {
       const fingerprint = fingerprints.get(t.agent_id ?? '');
-      const key = cellKey({
-        model: t.model_name,
-        variant: t.variant,
-        agentId: t.agent_id ?? '',
-        ep: t.ep,
-        runtime: t.runtime,
-      });
+      const key = taskCellKey(t);
       if (!fingerprint || seen.has(key)) {
         continue;
       }
@@ -195,13 +189,7 @@ export class GateService implements OnModuleInit {
   private moreRounds(tasks: TaskTable[], roundsToAdd: Map<string, number>): ReturnType<typeof roundTasks> {
     const cells = new Map<string, { cell: GateCell; last: number }>();
     for (const t of tasks) {
-      const key = cellKey({
-        model: t.model_name,
-        variant: t.variant,
-        agentId: t.agent_id ?? '',
-        ep: t.ep,
-        runtime: t.runtime,
-      });
+      const key = taskCellKey(t);
       if (!roundsToAdd.has(key)) {
         continue;
       }
