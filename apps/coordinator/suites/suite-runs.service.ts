@@ -147,8 +147,11 @@ export class SuiteRunsService {
       decidedAtMs: '0',
       comparisons: [],
       advice: [],
-      errors: missing.map((m) => `no baseline '${baseline}' on ${m}; agent left out`),
-      summary: `PENDING: ${spec.gate.minRounds} round(s) per side queued on ${new Set(cells.map((c) => c.agentId)).size} agent(s)`,
+      errors: [],
+      // Agents without a baseline for their fingerprint are not an error of the gate: they are named here.
+      summary:
+        `PENDING: ${spec.gate.minRounds} round(s) per side queued on ${new Set(cells.map((c) => c.agentId)).size} agent(s)` +
+        (missing.length > 0 ? `; left out, no baseline '${baseline}': ${missing.join('; ')}` : ''),
     };
     await this.verdicts.save(pending, Date.now());
     this.events.verdict(run.id, pending);
