@@ -75,14 +75,20 @@ try {
   await test('head = the same model: latency SAME, size SAME, outputs identical; verdict events stream', async () => {
     const { verdict, events } = await runGate(farm, file, 'main');
     const latency = find(verdict.comparisons, 'latency');
-    assert.equal(latency.verdict, MetricVerdict.METRIC_VERDICT_SAME, latency.reason);
+    // Never REGRESSED or IMPROVED. SAME, unless the shared machine made whole rounds bimodal (some runner
+    // processes in a slow mode): then the gate honestly answers UNKNOWN, as the validation table shows.
     assert.ok(
-      Math.abs(latency.relativeChange) < latency.threshold,
-      'the change is inside the practical threshold',
+      [MetricVerdict.METRIC_VERDICT_SAME, MetricVerdict.METRIC_VERDICT_UNKNOWN].includes(latency.verdict),
+      latency.reason,
     );
+    if (!latency.bimodal) {
+      assert.equal(latency.verdict, MetricVerdict.METRIC_VERDICT_SAME, latency.reason);
+      assert.ok(Math.abs(latency.relativeChange) < latency.threshold, 'inside the practical threshold');
+    }
     assert.equal(find(verdict.comparisons, 'size').verdict, MetricVerdict.METRIC_VERDICT_SAME);
     assert.equal(find(verdict.comparisons, 'fidelity').head, 1);
     assert.notEqual(verdict.outcome, VerdictOutcome.VERDICT_OUTCOME_REGRESSED);
+    assert.notEqual(verdict.outcome, VerdictOutcome.VERDICT_OUTCOME_ERROR);
     assert.ok(verdict.rounds >= 6);
     const verdictEvents = events.filter((e) => e.verdict);
     assert.ok(verdictEvents.length >= 1, 'verdict events on WatchRun');
