@@ -33,17 +33,11 @@ export const NIGHTLY_TRENDS: DashboardSpec = {
         {
           title: 'Open regressions',
           description:
-            'Gate verdicts and confirmed nightly change points not yet acknowledged or muted (mlfarm regressions).',
-          kind: 'table',
+            'Gate verdicts and confirmed nightly change points not yet acknowledged or muted; `mlfarm regressions` lists them and the red annotations mark when each was found.',
+          kind: 'stat',
           unit: 'none',
           span: 12,
-          queries: [
-            {
-              expr: OPEN_REGRESSIONS,
-              legend: '{{suite}} {{model}} {{variant}} {{metric}} {{fingerprint}} {{source}}',
-              instant: true,
-            },
-          ],
+          queries: [{ expr: `sum(${METRIC.regression}) or vector(0)`, legend: 'open', instant: true }],
         },
         {
           title: 'Median latency vs best of the last 7 days',
