@@ -1,23 +1,20 @@
 import { writeFile } from 'node:fs/promises';
 import { lastValueFrom } from 'rxjs';
-import { type GrpcClient, MetricVerdict, type Verdict, VerdictOutcome } from '#contracts';
-import { exitCodeOf, renderJunit, renderMarkdown, toVerdictJson } from '#ci-report';
+import { type GrpcClient, type Verdict, VerdictOutcome } from '#contracts';
+import {
+  exitCodeOf,
+  formatCi,
+  formatP,
+  formatPercent,
+  formatValue,
+  metricVerdictWord,
+  renderJunit,
+  renderMarkdown,
+  toVerdictJson,
+} from '#ci-report';
 import type { ConnectionOptions } from './connection-options.js';
 import { readSuite } from './suite-files.js';
 import { renderTable } from '../output/table.js';
-
-const word = (v: MetricVerdict): string => MetricVerdict[v].replace('METRIC_VERDICT_', '');
-const pct = (x: number): string =>
-  Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)} %` : '-';
-
-function formatValue(value: number, unit: string): string {
-  if (unit === 'bytes') {
-    return value >= 1024 * 1024
-      ? `${(value / 1024 / 1024).toFixed(2)} MiB`
-      : `${(value / 1024).toFixed(1)} KiB`;
-  }
-  return unit === 'ms' ? `${value.toPrecision(4)} ms` : value.toFixed(6);
-}
 
 /** The verdict as a CI log shows it: one line, then every comparison. */
 export function renderVerdict(v: Verdict): string {
@@ -27,10 +24,10 @@ export function renderVerdict(v: Verdict): string {
     c.metric,
     formatValue(c.base, c.unit),
     formatValue(c.head, c.unit),
-    pct(c.relativeChange),
-    Number.isFinite(c.ci95Low) ? `[${pct(c.ci95Low)}, ${pct(c.ci95High)}]` : '-',
-    Number.isFinite(c.pValue) ? c.pValue.toPrecision(2) : '-',
-    `${word(c.verdict)}${c.gating ? '' : ' (advice)'}${c.muted ? ' (muted)' : ''}`,
+    formatPercent(c.relativeChange),
+    formatCi(c.ci95Low, c.ci95High),
+    formatP(c.pValue),
+    `${metricVerdictWord(c.verdict)}${c.gating ? '' : ' (advice)'}${c.muted ? ' (muted)' : ''}`,
   ]);
   const table = renderTable(
     ['model', 'agent', 'metric', 'base', 'head', 'change', '95 % CI', 'p', 'verdict'],
