@@ -55,7 +55,7 @@ try {
     slowRuns.push(await nightly(slow));
   }
 
-  await test('the model got slower: one nightly latency regression at the first slow night (+-1), confirmed by later ones', async () => {
+  await test('the model got slower: one nightly latency regression at the first slow night (+-2), confirmed by later ones', async () => {
     const { regressions } = await lastValueFrom(
       api.listRegressions({ suite: 'det-gate', includeClosed: false, limit: 50 }),
     );
@@ -74,7 +74,8 @@ try {
     );
     const r = latency[0]!;
     assert.equal(r.source, 'nightly');
-    // Within one night of the first slow one (the last steady night may itself be slow on a shared machine).
+    // Within two nights of the first slow one, the tolerance the validation script counts a detection with
+    // (noise on a shared machine can move the best split by a night or two).
     const nights = [...baseRuns, ...slowRuns];
     const at = nights.indexOf(r.runId);
     assert.ok(
@@ -84,7 +85,7 @@ try {
     assert.ok(r.relativeChange > 0.3, `magnitude ${r.relativeChange}`);
     assert.ok(r.runsBefore.length > 0 && r.runsBefore.every((id) => nights.indexOf(id) < at));
     assert.ok(r.runsAfter.length > 0 && r.runsAfter.every((id) => nights.indexOf(id) >= at));
-    assert.ok(r.runsAfter.filter((id) => slowRuns.includes(id)).length >= r.runsAfter.length - 1);
+    assert.ok(r.runsAfter.filter((id) => slowRuns.includes(id)).length >= r.runsAfter.length - 2);
     // The "nightly" baseline went back to the last night before the change.
     const { entries } = await lastValueFrom(api.listBaselines({ suite: 'det-gate' }));
     assert.equal(entries.find((e) => e.name === 'nightly')!.runId, nights[at - 1]);
