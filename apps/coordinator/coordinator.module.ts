@@ -61,7 +61,7 @@ export class CoordinatorModule implements OnApplicationShutdown {
       ],
       providers: [
         { provide: COORDINATOR_CONFIG, useValue: config },
-        { provide: DATABASE, useFactory: () => openDatabase(config.databaseFile) },
+        { provide: DATABASE, useFactory: () => openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize }) },
         { provide: APP_FILTER, useClass: GrpcExceptionFilter },
         ArtifactRepository,
         AgentRepository,

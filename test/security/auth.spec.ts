@@ -105,7 +105,7 @@ await test('a run submitted without a token, read-only, or with a forged or agen
       assert.equal(cancel.code, c.code, `CancelRun with ${c.who}`);
     });
   }
-  assert.deepEqual(rowCounts(farm.coordinator.config.databaseFile), { runs: 0, tasks: 0, artifacts: 0 });
+  assert.deepEqual(rowCounts(farm.coordinator.config.databaseUrl), { runs: 0, tasks: 0, artifacts: 0 });
   assert.deepEqual(await filesUnder(join(farm.dataDir, 'artifacts')), [], 'no file in the artifact folder');
 });
 
@@ -201,7 +201,7 @@ await test('secret files are private (mode 0600) and hold the tokens, never in p
   for (const file of files) {
     assert.equal(statSync(file).mode & 0o777, 0o600, file);
   }
-  const db = readFileSync(farm.coordinator.config.databaseFile);
+  const db = readFileSync(farm.coordinator.config.databaseUrl);
   for (const secret of [farm.adminToken()!, ci.secret, agentCredential]) {
     assert.ok(!db.includes(secret.slice(-64)), 'the store holds hashes only');
   }

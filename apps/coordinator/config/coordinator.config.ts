@@ -4,7 +4,10 @@ import { type SuiteSchedule, parseSchedules } from '#suites';
 
 export interface CoordinatorConfig {
   dataDir: string;
-  databaseFile: string;
+  /** Where the store lives: MLFARM_DATABASE_URL (postgres://..., shared by replicas), else an SQLite file. */
+  databaseUrl: string;
+  /** PostgreSQL connections this coordinator keeps (MLFARM_DATABASE_POOL); unused with SQLite. */
+  databasePoolSize: number;
   grpcHost: string;
   grpcPort: number;
   httpHost: string;
@@ -123,6 +126,14 @@ export function loadCoordinatorConfig(
     1,
     problems,
   );
+  const databaseUrl = env.MLFARM_DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
+    problems.push(
+      `MLFARM_DATABASE_URL must be a postgres:// or postgresql:// URL (got "${databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}"); ` +
+        'for SQLite set MLFARM_DATABASE_FILE',
+    );
+  }
+  const databasePoolSize = parseInteger('MLFARM_DATABASE_POOL', env.MLFARM_DATABASE_POOL, 10, 1, problems);
   if (heartbeatIntervalMs * 2 > leaseMs) {
     problems.push(
       `MLFARM_HEARTBEAT_MS (${heartbeatIntervalMs}) must be at most half of MLFARM_LEASE_MS (${leaseMs})`,
@@ -151,7 +162,8 @@ export function loadCoordinatorConfig(
   const dbFile = env.MLFARM_DATABASE_FILE ?? 'mlfarm.sqlite';
   return {
     dataDir,
-    databaseFile: isAbsolute(dbFile) ? dbFile : join(dataDir, dbFile),
+    databaseUrl: databaseUrl ?? (isAbsolute(dbFile) ? dbFile : join(dataDir, dbFile)),
+    databasePoolSize,
     grpcHost,
     grpcPort: overrides.grpcPort ?? grpc.port,
     httpHost,

@@ -1,14 +1,45 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import { errorMessage } from '#common';
 import type { Database } from './database.types.js';
 import { migrationProvider } from './migrations/index.js';
 
 export type Db = Kysely<Database>;
+export type DialectName = 'sqlite' | 'postgres';
 
-export async function openDatabase(file: string): Promise<Db> {
+/** Where the store lives: a PostgreSQL URL (shared by replicas), or an SQLite file (one coordinator). */
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+/**
+ * For the few places SQL differs. Read from the adapter, which transactions and migrations share with
+ * the handle they came from.
+ */
+export function dialectOf(db: { getExecutor(): { readonly adapter: unknown } }): DialectName {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+export interface OpenOptions {
+  /** PostgreSQL connections this process keeps (MLFARM_DATABASE_POOL). */
+  poolSize?: number;
+}
+
+export async function openDatabase(location: string, options: OpenOptions = {}): Promise<Db> {
+  const db = isPostgresUrl(location) ? openPostgres(location, options) : openSqlite(location);
+  try {
+    await migrate(db);
+  } catch (e) {
+    await db.destroy();
+    throw e;
+  }
+  return db;
+}
+
+function openSqlite(file: string): Db {
   mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
   // WAL keeps readers (GetRun, WatchRun) off the writer's back; a crashed process loses nothing committed.
@@ -17,7 +48,25 @@ export async function openDatabase(file: string): Promise<Db> {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  await migrate(db);
+  return db;
+}
+
+// node-postgres returns int8 and numeric as strings (they may not fit a double). Every bigint here is a
+// millisecond timestamp, a byte count or a COUNT(*): all far below 2^53, so numbers are what callers expect.
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === pg.types.builtins.INT8 || oid === pg.types.builtins.NUMERIC) {
+      return (value: string) => Number(value);
+    }
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+function openPostgres(url: string, options: OpenOptions): Db {
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes });
+  // An idle connection dropped by the server (restart, failover) must not crash the coordinator.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return db;
 }
 
