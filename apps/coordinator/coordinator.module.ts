@@ -27,6 +27,10 @@ import { AgentRepository } from './store/agent.repository.js';
 import { ArtifactRepository } from './store/artifact.repository.js';
 import { CredentialRepository } from './store/credential.repository.js';
 import { type Db, openDatabase } from './store/database.js';
+import { ClusterService } from './cluster/cluster.service.js';
+import { DispatchRepository } from './store/dispatch.repository.js';
+import { AgentPresenceRepository } from './store/agent-presence.repository.js';
+import { ScheduleFiringRepository } from './store/schedule-firing.repository.js';
 import { DATABASE } from './store/database.tokens.js';
 import { ResultRepository } from './store/result.repository.js';
 import { RunRepository } from './store/run.repository.js';
@@ -61,8 +65,15 @@ export class CoordinatorModule implements OnApplicationShutdown {
       ],
       providers: [
         { provide: COORDINATOR_CONFIG, useValue: config },
-        { provide: DATABASE, useFactory: () => openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize }) },
+        {
+          provide: DATABASE,
+          useFactory: () => openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize }),
+        },
         { provide: APP_FILTER, useClass: GrpcExceptionFilter },
+        ClusterService,
+        DispatchRepository,
+        AgentPresenceRepository,
+        ScheduleFiringRepository,
         ArtifactRepository,
         AgentRepository,
         RunRepository,

@@ -28,10 +28,11 @@ export const FARM_HEALTH: DashboardSpec = {
         },
         {
           title: 'Queue depth',
+          // Read from the shared store, so every replica reports the same number: max, never sum.
           description: 'Tasks waiting for an agent; growing with idle agents means no agent matches.',
           kind: 'timeseries',
           unit: 'short',
-          queries: [{ expr: `sum(${METRIC.queueDepth})`, legend: 'queued' }],
+          queries: [{ expr: `max(${METRIC.queueDepth})`, legend: 'queued' }],
         },
         {
           title: 'Tasks by state',
@@ -39,7 +40,7 @@ export const FARM_HEALTH: DashboardSpec = {
           kind: 'bargauge',
           unit: 'short',
           queries: [
-            { expr: `sum by (status) (${METRIC.tasksInState})`, legend: '{{status}}', instant: true },
+            { expr: `max by (status) (${METRIC.tasksInState})`, legend: '{{status}}', instant: true },
           ],
         },
         {

@@ -8,9 +8,12 @@ import {
   loadCoordinatorConfig,
 } from '../../apps/coordinator/config/coordinator.config.js';
 import type { ArtifactRepository } from '../../apps/coordinator/store/artifact.repository.js';
+import type { Db } from '../../apps/coordinator/store/database.js';
 
 const config: CoordinatorConfig = loadCoordinatorConfig({}, { dataDir: '/tmp/mlfarm-never-written' });
-const store = new ArtifactStore(config);
+// Names are checked before anything reaches the database: an SQLite-like handle that is never used.
+const neverUsedDb = { getExecutor: () => ({ adapter: {} }) } as unknown as Db;
+const store = new ArtifactStore(config, neverUsedDb);
 const uploads = new UploadService(store, {} as ArtifactRepository, config);
 const invalid = (e: unknown) => e instanceof DomainError && e.code === DomainErrorCode.INVALID_REQUEST;
 

@@ -68,10 +68,10 @@ export function loadAgentConfig(
       problems.push((error as Error).message);
     }
   }
-  const coordinatorAddress = overrides.coordinatorAddress ?? env.MLFARM_COORDINATOR ?? '127.0.0.1:50051';
-  if (!/^(\[[0-9a-fA-F:]+\]|[^:/\s]+):\d{1,5}$/.test(coordinatorAddress)) {
-    problems.push(`coordinator address '${coordinatorAddress}' is not host:port`);
-  }
+  const coordinatorAddress = coordinatorTarget(
+    overrides.coordinatorAddress ?? env.MLFARM_COORDINATOR ?? '127.0.0.1:50051',
+    problems,
+  );
   const enrollmentToken = readEnrollmentToken(env, overrides, problems);
   const tls = overrides.tls ?? tlsFromEnv(env);
   const config: AgentConfig = {
@@ -129,4 +129,41 @@ function tlsFromEnv(env: Record<string, string | undefined>): ClientTlsFiles | u
   const certFile = env.MLFARM_TLS_CLIENT_CERT_FILE || undefined;
   const keyFile = env.MLFARM_TLS_CLIENT_KEY_FILE || undefined;
   return caFile || certFile || keyFile || env.MLFARM_TLS === '1' ? { caFile, certFile, keyFile } : undefined;
+}
+
+const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[^:/\s]+):\d{1,5}$/;
+const IPV4_PORT = /^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/;
+const IPV6_PORT = /^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
+
+/**
+ * One coordinator (host:port), or several replicas as a comma-separated list of IP addresses. A list
+ * becomes one gRPC channel over all of them (grpc-js's ipv4:/ipv6: targets, pick_first): when the
+ * replica in use goes away, the agent's reconnect lands on the next one that answers. Host names in a
+ * list are refused: put them behind one name (a Kubernetes Service) instead.
+ */
+export function coordinatorTarget(text: string, problems: string[]): string {
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  for (const part of parts.length > 0 ? parts : [text]) {
+    if (!HOST_PORT.test(part)) {
+      problems.push(`coordinator address '${part}' is not host:port`);
+      return text;
+    }
+  }
+  if (parts.length <= 1) {
+    return parts[0] ?? text;
+  }
+  if (parts.every((p) => IPV4_PORT.test(p))) {
+    return `ipv4:${parts.join(',')}`;
+  }
+  if (parts.every((p) => IPV6_PORT.test(p))) {
+    return `ipv6:${parts.join(',')}`;
+  }
+  problems.push(
+    `coordinator addresses '${text}': a list of replicas must be IP addresses of one family ` +
+      '(127.0.0.1:50051,127.0.0.1:50052); put host names behind one name, such as a Kubernetes Service',
+  );
+  return text;
 }

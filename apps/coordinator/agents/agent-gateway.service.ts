@@ -5,7 +5,9 @@ import { DomainError, DomainErrorCode, SerialQueue, errorMessage } from '#common
 import { ArtifactStore, assertSha256 } from '../artifacts/artifact-store.js';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinator.config.js';
 import { SchedulerService } from '../runs/scheduler.service.js';
+import { AgentPresenceRepository } from '../store/agent-presence.repository.js';
 import { AgentRepository } from '../store/agent.repository.js';
+import { ClusterService } from '../cluster/cluster.service.js';
 import { ArtifactRepository } from '../store/artifact.repository.js';
 import { type Principal } from '../auth/principal.js';
 import { AgentLinkMetricsService } from '../metrics/agent-link-metrics.service.js';
@@ -32,6 +34,8 @@ export class AgentGatewayService {
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
     private readonly linkMetrics: AgentLinkMetricsService,
     private readonly pressure: StreamPressureMetricsService,
+    private readonly presence: AgentPresenceRepository,
+    private readonly cluster: ClusterService,
   ) {}
 
   /** One agent's stream: the first message must be its hello; messages are handled strictly in order. */
@@ -146,6 +150,7 @@ export class AgentGatewayService {
     };
     const now = Date.now();
     await this.agentsRepo.upsert({ ...agent, lastSeenAt: now });
+    await this.presence.claim(agent.id, this.cluster.replicaId);
     this.registry.add(agent);
     this.linkMetrics.connected();
     await this.scheduler.onHeartbeat(agent, hello.runningTaskIds);
@@ -156,7 +161,7 @@ export class AgentGatewayService {
       .map((e) => `${e.name}${e.available ? '' : '(unavailable)'}`)
       .join(' ');
     this.logger.log(`agent ${agent.name} connected (${agent.id}; eps: ${eps})`);
-    this.scheduler.kick();
+    this.scheduler.agentReady(agent.id);
     return agent;
   }
 
@@ -183,6 +188,9 @@ export class AgentGatewayService {
     if (agent && this.registry.remove(agent)) {
       this.linkMetrics.disconnected();
       this.logger.log(`agent ${agent.name} disconnected`);
+      this.presence
+        .release(agent.id, this.cluster.replicaId)
+        .catch((e: unknown) => this.logger.warn(`agent ${agent.name}: mark kept: ${errorMessage(e)}`));
       this.scheduler.onDisconnected();
     }
   }
@@ -197,7 +205,7 @@ export class AgentGatewayService {
         if (!artifact) {
           throw new DomainError(DomainErrorCode.NOT_FOUND, `artifact ${sha256} not found`);
         }
-        const stream = this.store.open(sha256, CHUNK_BYTES);
+        const stream = await this.store.open(sha256, CHUNK_BYTES);
         let offset = 0;
         for await (const chunk of stream as AsyncIterable<Buffer>) {
           if (closed) {

@@ -16,6 +16,9 @@ export interface ConnectedAgent {
   close(): void;
 }
 
+/** What placing and matching tasks needs to know of an agent, wherever its stream is open. */
+export type AgentInfo = Omit<ConnectedAgent, 'send' | 'close' | 'runningTaskId'>;
+
 /** The agents whose Connect stream is open on this coordinator. */
 @Injectable()
 export class AgentRegistry {

@@ -3,8 +3,13 @@ import { createReadStream, createWriteStream, type ReadStream, type WriteStream 
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, DomainErrorCode } from '#common';
+import { DomainError, DomainErrorCode, SerialQueue } from '#common';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinator.config.js';
+import { DATABASE } from '../store/database.tokens.js';
+import { type Db, dialectOf } from '../store/database.js';
+
+/** Artifact bytes travel to and from PostgreSQL in rows of this size. */
+const CHUNK_BYTES = 1024 * 1024;
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -49,13 +54,23 @@ export class PendingArtifact {
   }
 }
 
-/** Content-addressed folder: artifacts/sha256/ab/abcdef... Immutable once written. */
+/**
+ * Content-addressed folder: artifacts/sha256/ab/abcdef... Immutable once written. With replicas on
+ * PostgreSQL the bytes are also stored in the database (artifact_chunks) when committed, and the folder is
+ * each replica's cache: an artifact another replica stored is copied from the database on first use.
+ */
 @Injectable()
 export class ArtifactStore {
   private readonly root: string;
+  private readonly shared: boolean;
+  private readonly copies = new SerialQueue();
 
-  constructor(@Inject(COORDINATOR_CONFIG) config: CoordinatorConfig) {
+  constructor(
+    @Inject(COORDINATOR_CONFIG) config: CoordinatorConfig,
+    @Inject(DATABASE) private readonly db: Db,
+  ) {
     this.root = join(config.dataDir, 'artifacts');
+    this.shared = dialectOf(db) === 'postgres';
   }
 
   async begin(): Promise<PendingArtifact> {
@@ -68,6 +83,27 @@ export class ArtifactStore {
     await mkdir(join(path, '..'), { recursive: true });
     // rename is atomic within one file system: a reader sees the whole file or none.
     await rename(pending.tempPath, path);
+    if (this.shared) {
+      await this.storeChunks(sha256, path);
+    }
+  }
+
+  /**
+   * The artifact's file on this replica, copied from the database first when another replica stored it.
+   * Fails with NOT_FOUND when neither has it.
+   */
+  async localPath(sha256: string): Promise<string> {
+    const path = this.pathOf(sha256);
+    if ((await this.has(sha256)) || !this.shared) {
+      return path;
+    }
+    // One copy at a time: two agents fetching the same new model must not both copy it.
+    await this.copies.run(async () => {
+      if (!(await this.has(sha256))) {
+        await this.copyFromDatabase(sha256);
+      }
+    });
+    return path;
   }
 
   /** Stores bytes made here (a compressed variant); returns their sha256. */
@@ -100,11 +136,59 @@ export class ArtifactStore {
     );
   }
 
-  read(sha256: string): Promise<Buffer> {
-    return readFile(this.pathOf(sha256));
+  async read(sha256: string): Promise<Buffer> {
+    return readFile(await this.localPath(sha256));
   }
 
-  open(sha256: string, highWaterMark: number): ReadStream {
-    return createReadStream(this.pathOf(sha256), { highWaterMark });
+  async open(sha256: string, highWaterMark: number): Promise<ReadStream> {
+    return createReadStream(await this.localPath(sha256), { highWaterMark });
+  }
+
+  /** Idempotent: a replica storing an artifact again (or after a crash half-way) leaves one whole copy. */
+  private async storeChunks(sha256: string, path: string): Promise<void> {
+    let idx = 0;
+    for await (const chunk of createReadStream(path, {
+      highWaterMark: CHUNK_BYTES,
+    }) as AsyncIterable<Buffer>) {
+      await this.db
+        .insertInto('artifact_chunks')
+        .values({ sha256, idx, data: chunk })
+        .onConflict((oc) => oc.columns(['sha256', 'idx']).doNothing())
+        .execute();
+      idx += 1;
+    }
+  }
+
+  private async copyFromDatabase(sha256: string): Promise<void> {
+    const pending = await this.begin();
+    try {
+      let idx = 0;
+      for (;;) {
+        const row = await this.db
+          .selectFrom('artifact_chunks')
+          .select('data')
+          .where('sha256', '=', sha256)
+          .where('idx', '=', idx)
+          .executeTakeFirst();
+        if (!row) {
+          break;
+        }
+        await pending.write(row.data);
+        idx += 1;
+      }
+      const got = await pending.finish();
+      if (idx === 0) {
+        throw new DomainError(DomainErrorCode.NOT_FOUND, `artifact ${sha256} is not stored on any replica`);
+      }
+      if (got !== sha256) {
+        throw new Error(`artifact ${sha256} in the database is damaged (its bytes hash to ${got})`);
+      }
+      const path = this.pathOf(sha256);
+      await mkdir(join(path, '..'), { recursive: true });
+      await rename(pending.tempPath, path);
+    } catch (error) {
+      await pending.discard();
+      throw error;
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, DomainErrorCode, SerialQueue } from '#common';
+import { ClusterService } from '../cluster/cluster.service.js';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinator.config.js';
 import { RunRepository } from '../store/run.repository.js';
 import { type Principal, clientKeyOf } from './principal.js';
@@ -16,11 +17,13 @@ export class ClientLimitsService {
   constructor(
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
     private readonly runs: RunRepository,
+    private readonly cluster: ClusterService,
   ) {}
 
   /**
-   * Submits of one client run one after another, so the count of its active runs cannot be raced past
-   * the limit; the check comes before anything is built or stored.
+   * Submits of one client run one after another (on every replica: a farm-wide lock per client), so the
+   * count of its active runs cannot be raced past the limit; the check comes before anything is built or
+   * stored.
    */
   submitRun<T>(principal: Principal, submit: (submittedBy: string) => Promise<T>): Promise<T> {
     const key = clientKeyOf(principal);
@@ -29,18 +32,20 @@ export class ClientLimitsService {
       queue = new SerialQueue();
       this.submitQueues.set(key, queue);
     }
-    return queue.run(async () => {
-      const limit = this.config.maxActiveRunsPerClient;
-      const active = await this.runs.countActiveRunsOf(key);
-      if (active >= limit) {
-        throw new DomainError(
-          DomainErrorCode.RESOURCE_EXHAUSTED,
-          `this client already has ${active} queued or running runs; the limit is ${limit} ` +
-            '(MLFARM_MAX_ACTIVE_RUNS_PER_CLIENT): wait for one to end or cancel one',
-        );
-      }
-      return submit(key);
-    });
+    return queue.run(() => this.cluster.withLock(`mlfarm:submit:${key}`, () => this.checked(key, submit)));
+  }
+
+  private async checked<T>(key: string, submit: (submittedBy: string) => Promise<T>): Promise<T> {
+    const limit = this.config.maxActiveRunsPerClient;
+    const active = await this.runs.countActiveRunsOf(key);
+    if (active >= limit) {
+      throw new DomainError(
+        DomainErrorCode.RESOURCE_EXHAUSTED,
+        `this client already has ${active} queued or running runs; the limit is ${limit} ` +
+          '(MLFARM_MAX_ACTIVE_RUNS_PER_CLIENT): wait for one to end or cancel one',
+      );
+    }
+    return submit(key);
   }
 
   /** Takes one stream slot or fails; the returned function gives it back (once). */

@@ -45,7 +45,7 @@ export class RunMetricsService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.subscription = this.events.events$.subscribe(({ event }) => this.onEvent(event));
+    this.subscription = this.events.local$.subscribe(({ event }) => this.onEvent(event));
   }
 
   onModuleDestroy(): void {

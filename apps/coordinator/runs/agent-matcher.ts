@@ -1,7 +1,7 @@
 import { type Target } from '#contracts';
 import { DomainError, DomainErrorCode, formatLabels, labelsMatch } from '#common';
 import {
-  type ConnectedAgent,
+  type AgentInfo,
   agentRuntime,
   availableEps,
   compareVersions,
@@ -24,13 +24,13 @@ export function targetRuntimes(target: Target): string[] {
   return specs.length > 0 ? specs.sort(compareVersions) : [''];
 }
 
-export function agentFitsTarget(agent: ConnectedAgent, target: Target): boolean {
+export function agentFitsTarget(agent: AgentInfo, target: Target): boolean {
   const named =
     target.agents.length === 0 || target.agents.includes(agent.id) || target.agents.includes(agent.name);
   return named && labelsMatch(agent.labels, target.labels);
 }
 
-export function canRun(agent: ConnectedAgent, ep: string, runtime: string): boolean {
+export function canRun(agent: AgentInfo, ep: string, runtime: string): boolean {
   return availableEps(agent, runtime).includes(ep);
 }
 
@@ -39,7 +39,7 @@ export function canRun(agent: ConnectedAgent, ep: string, runtime: string): bool
  * unbound task per (EP, runtime) for "any one agent". Fails, naming what is missing and why, when no
  * connected agent can take some combination.
  */
-export function placeTasks(target: Target, agents: ConnectedAgent[]): Placement[] {
+export function placeTasks(target: Target, agents: AgentInfo[]): Placement[] {
   const fitting = agents.filter((a) => agentFitsTarget(a, target));
   if (fitting.length === 0) {
     const known = agents.map((a) => `${a.name}{${formatLabels(a.labels)}}`).join(', ') || 'none connected';

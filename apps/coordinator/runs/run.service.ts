@@ -14,7 +14,8 @@ import {
 } from '#contracts';
 import { DomainError, DomainErrorCode, newId } from '#common';
 import { assertSha256 } from '../artifacts/artifact-store.js';
-import { AgentRegistry } from '../agents/agent-registry.service.js';
+import { AgentDirectoryService } from '../agents/agent-directory.service.js';
+import { type AgentInfo } from '../agents/agent-registry.service.js';
 import { ArtifactRepository } from '../store/artifact.repository.js';
 import { ResultRepository } from '../store/result.repository.js';
 import { type NewTask, type RunOrigin, RunRepository } from '../store/run.repository.js';
@@ -45,6 +46,8 @@ export interface PreparedRun {
   recipes: CheckedRecipe[];
   rawRecipes: Recipe[];
   placements: Placement[];
+  /** The connected agents (of every replica) the placements were made from. */
+  agents: AgentInfo[];
 }
 
 export function isTerminal(run: Run): boolean {
@@ -59,7 +62,7 @@ export class RunService {
     private readonly runs: RunRepository,
     private readonly results: ResultRepository,
     private readonly artifacts: ArtifactRepository,
-    private readonly agents: AgentRegistry,
+    private readonly directory: AgentDirectoryService,
     private readonly events: RunEventsService,
     private readonly scheduler: SchedulerService,
     private readonly variantBuilder: VariantService,
@@ -131,8 +134,9 @@ export class RunService {
         );
       }
     }
-    const placements = placeTasks(target, this.agents.all());
-    return { models, scenario, target, recipes, rawRecipes: request.recipes, placements };
+    const agents = await this.directory.connectedAgents();
+    const placements = placeTasks(target, agents);
+    return { models, scenario, target, recipes, rawRecipes: request.recipes, placements, agents };
   }
 
   /** Stores the run and its tasks in one transaction, announces it and wakes the scheduler. */
@@ -181,17 +185,54 @@ export class RunService {
 
   /**
    * Subscribes to live events before reading the snapshot, so nothing that happens in between is lost;
-   * events that arrive meanwhile are replayed after it. Completes once the run is finished.
+   * events that arrive meanwhile are replayed after it. Completes once the run is finished. With replicas,
+   * another replica's events may arrive after the run's end (they travel separately), so the end is
+   * followed by one last read of the store that sends every result not sent yet.
    */
   watch(runId: string): Observable<WatchRunResponse> {
     return new Observable<WatchRunResponse>((subscriber) => {
       const buffered: WatchRunResponse[] = [];
+      const sentResults = new Set<string>();
+      const sentTaskStates = new Map<string, string>();
       let live = false;
-      const emit = (event: WatchRunResponse): void => {
-        subscriber.next(event);
-        if (event.run && isTerminal(event.run)) {
-          subscriber.complete();
+      let ending = false;
+      const stopWatching = this.events.watching(runId);
+      const send = (event: WatchRunResponse): void => {
+        if (event.result) {
+          sentResults.add(`${event.result.taskId}/${event.result.attempt}`);
         }
+        if (event.task) {
+          sentTaskStates.set(event.task.id, `${event.task.state}/${event.task.attempt}`);
+        }
+        subscriber.next(event);
+      };
+      const end = (run: WatchRunResponse['run']): void => {
+        ending = true;
+        this.get(runId).then(
+          (last) => {
+            for (const task of last.tasks) {
+              if (sentTaskStates.get(task.id) !== `${task.state}/${task.attempt}`) {
+                send({ task });
+              }
+            }
+            for (const result of last.results.filter((r) => !sentResults.has(`${r.taskId}/${r.attempt}`))) {
+              send({ result });
+            }
+            send({ run: last.run ?? run });
+            subscriber.complete();
+          },
+          (error: unknown) => subscriber.error(error),
+        );
+      };
+      const emit = (event: WatchRunResponse): void => {
+        if (ending || subscriber.closed) {
+          return;
+        }
+        if (event.run && isTerminal(event.run)) {
+          end(event.run);
+          return;
+        }
+        send(event);
       };
       const subscription = this.events.events$.subscribe((e) => {
         if (e.runId !== runId) {
@@ -206,22 +247,23 @@ export class RunService {
       this.get(runId).then(
         (snapshot) => {
           for (const task of snapshot.tasks) {
-            subscriber.next({ task });
+            send({ task });
           }
           for (const result of snapshot.results) {
-            subscriber.next({ result });
+            send({ result });
           }
-          emit({ run: snapshot.run });
           live = true;
+          emit({ run: snapshot.run });
           for (const event of buffered.splice(0)) {
-            if (!subscriber.closed) {
-              emit(event);
-            }
+            emit(event);
           }
         },
         (error: unknown) => subscriber.error(error),
       );
-      return () => subscription.unsubscribe();
+      return () => {
+        subscription.unsubscribe();
+        stopWatching();
+      };
     });
   }
 }

@@ -1,32 +1,67 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { Assignment, Target, TaskFailed, TaskProgress, TaskResult } from '#contracts';
+import type { Transaction } from 'kysely';
+import {
+  type Assignment,
+  type ModelFacts,
+  type TaskFailed,
+  type TaskProgress,
+  type TaskResult,
+  TaskState,
+} from '#contracts';
 import { SerialQueue, errorMessage } from '#common';
 import { type ConnectedAgent, AgentRegistry } from '../agents/agent-registry.service.js';
+import { ClusterService } from '../cluster/cluster.service.js';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinator.config.js';
-import { AgentRepository } from '../store/agent.repository.js';
 import { ArtifactRepository } from '../store/artifact.repository.js';
+import { DispatchRepository, type Pick } from '../store/dispatch.repository.js';
 import { ResultRepository } from '../store/result.repository.js';
 import { type RunRequest, RunRepository, toTask } from '../store/run.repository.js';
-import type { TaskTable } from '../store/database.types.js';
+import type { Database, TaskTable } from '../store/database.types.js';
 import { agentFitsTarget, canRun } from './agent-matcher.js';
 import { RunEventsService } from './run-events.service.js';
 import { RunLifecycle } from './run-lifecycle.service.js';
 
 // A task whose lease expires this many times (agent died, network gone) fails instead of looping forever.
 const MAX_ATTEMPTS = 3;
+/** Queued rows one sweep reads per idle agent (bound tasks of busy agents are in the way), within bounds. */
+const ROWS_PER_IDLE_AGENT = 4;
+const MIN_SWEEP_ROWS = 64;
+const MAX_SWEEP_ROWS = 4_000;
+/** Other replicas hear of new work at most this often (a burst of submits is one notification). */
+const WORK_NOTICE_MS = 20;
+const WORK_CHANNEL = 'mlfarm_work';
+/** Requests and artifact sizes kept for assignments; cleared when this many pile up (runs ended elsewhere). */
+const CACHE_LIMIT = 10_000;
+const RUN_END_LOCK = 'mlfarm:run-end';
+const FINISHED_STATES = new Set([
+  TaskState.TASK_STATE_SUCCEEDED,
+  TaskState.TASK_STATE_FAILED,
+  TaskState.TASK_STATE_CANCELLED,
+]);
 
 /**
  * Hands queued tasks to idle connected agents, keeps leases alive from heartbeats, re-queues tasks whose
- * lease expired, and turns agent reports into task and run state. All state lives in the store.
+ * lease expired, and turns agent reports into task and run state. All state lives in the store, so any
+ * number of replicas can share it: each hands tasks to the agents connected to it, leasing rows with
+ * FOR UPDATE SKIP LOCKED, and a run's end is settled under a farm-wide lock.
  */
 @Injectable()
 export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SchedulerService.name);
   private readonly dispatchQueue = new SerialQueue();
-  private readonly targets = new Map<string, Target>();
+  private readonly requests = new Map<string, RunRequest>();
+  private readonly artifactFacts = new Map<string, { sizeBytes: number; facts?: ModelFacts }>();
+  /** task → run, for the progress reports of tasks leased here (asked many times a second). */
+  private readonly taskRuns = new Map<string, string>();
+  /** Runs known to have started, so the first lease alone marks a run running. */
+  private readonly startedRuns = new Set<string>();
   /** An agent's absence is counted from here at the earliest: a coordinator that was down lost no agent. */
   private readonly startedAt = Date.now();
   private timer?: NodeJS.Timeout;
+  private sweepAll = false;
+  private readonly sweepAgents = new Set<string>();
+  private sweepQueued = false;
+  private workNotice?: NodeJS.Timeout;
 
   constructor(
     private readonly runs: RunRepository,
@@ -36,22 +71,83 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     private readonly events: RunEventsService,
     private readonly lifecycle: RunLifecycle,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
-    private readonly agentRecords: AgentRepository,
+    private readonly dispatchRepo: DispatchRepository,
+    private readonly cluster: ClusterService,
   ) {}
 
   onModuleInit(): void {
     // Lease checks also make progress after a restart: tasks leased by the previous process expire and return.
     this.timer = setInterval(() => this.tick(), Math.min(1000, this.config.leaseMs / 4));
     this.timer.unref();
+    this.cluster.on(WORK_CHANNEL, () => this.sweep(undefined));
+    this.cluster.onReconnect(() => this.sweep(undefined));
+    // A task that ended elsewhere (cancelled on another replica, or an older attempt's result came
+    // back there) must stop on the agent of this replica that still runs it.
+    this.events.events$.subscribe(({ event }) => {
+      const task = event.task;
+      if (task && FINISHED_STATES.has(task.state)) {
+        const holder = this.agents.get(task.agentId);
+        if (holder?.runningTaskId === task.id) {
+          const reason =
+            task.state === TaskState.TASK_STATE_CANCELLED ? 'run cancelled' : 'task ended elsewhere';
+          holder.send({ cancellation: { taskId: task.id, reason } });
+          holder.runningTaskId = undefined;
+          this.sweep(holder.id);
+        }
+      }
+    });
   }
 
   onModuleDestroy(): void {
     clearInterval(this.timer);
+    clearTimeout(this.workNotice);
   }
 
+  /**
+   * There may be new work for any agent (a run was submitted, tasks were re-queued or added): every
+   * replica sweeps its idle agents.
+   */
   kick(): void {
+    this.sweep(undefined);
+    if (this.cluster.shared && !this.workNotice) {
+      this.workNotice = setTimeout(() => {
+        this.workNotice = undefined;
+        this.cluster.notify(WORK_CHANNEL, '');
+      }, WORK_NOTICE_MS);
+    }
+  }
+
+  /** This agent (connected here) may take a task now. */
+  agentReady(agentId: string): void {
+    this.sweep(agentId);
+  }
+
+  /**
+   * Sweeps coalesce: whatever asks while one is queued joins it, so a burst of results becomes one
+   * transaction that leases tasks to all those agents at once.
+   */
+  private sweep(agentId: string | undefined): void {
+    if (agentId === undefined) {
+      this.sweepAll = true;
+    } else {
+      this.sweepAgents.add(agentId);
+    }
+    if (this.sweepQueued) {
+      return;
+    }
+    this.sweepQueued = true;
     void this.dispatchQueue
-      .run(() => this.dispatch())
+      .run(() => {
+        this.sweepQueued = false;
+        const idle = this.sweepAll
+          ? this.agents.idle()
+          : [...this.sweepAgents]
+              .map((id) => this.agents.get(id))
+              .filter((a): a is ConnectedAgent => a !== undefined && a.runningTaskId === undefined);
+        this.sweepAll = false;
+        this.sweepAgents.clear();
+        return this.dispatch(idle);
+      })
       .catch((e: unknown) => this.logger.error(`dispatch failed: ${errorMessage(e)}`));
   }
 
@@ -60,50 +156,63 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
       .run(async () => {
         await this.expireLeases();
         await this.failTasksOfLostAgents();
-        await this.dispatch();
       })
       .catch((e: unknown) => this.logger.error(`scheduler tick failed: ${errorMessage(e)}`));
+    this.sweep(undefined);
   }
 
-  private async dispatch(): Promise<void> {
-    for (const agent of this.agents.idle()) {
-      const candidates = await this.runs.nextQueuedTaskFor(agent.id);
-      for (const task of candidates) {
-        if (task.agent_id === null && !(await this.canTake(agent, task))) {
-          continue;
+  private async dispatch(idle: ConnectedAgent[]): Promise<void> {
+    if (idle.length === 0) {
+      return;
+    }
+    const byId = new Map(idle.map((a) => [a.id, a]));
+    const now = Date.now();
+    const rows = Math.min(MAX_SWEEP_ROWS, Math.max(MIN_SWEEP_ROWS, idle.length * ROWS_PER_IDLE_AGENT));
+    const leased = await this.dispatchRepo.leaseQueued(
+      [...byId.keys()],
+      rows,
+      now + this.config.leaseMs,
+      (queued, trx) => this.choose(queued, byId, trx),
+    );
+    for (const row of leased) {
+      await this.announceLease(byId.get(row.agent_id!)!, row, now);
+    }
+  }
+
+  /** Oldest first: a bound task to its agent if idle, an unbound one to the first idle agent that fits. */
+  private async choose(
+    queued: TaskTable[],
+    byId: Map<string, ConnectedAgent>,
+    trx: Transaction<Database>,
+  ): Promise<Pick[]> {
+    const free = new Set(byId.keys());
+    const picks: Pick[] = [];
+    for (const task of queued) {
+      if (free.size === 0) {
+        break;
+      }
+      if (task.agent_id !== null) {
+        if (free.delete(task.agent_id)) {
+          picks.push({ taskId: task.id, agentId: task.agent_id });
         }
-        if (await this.assign(agent, task)) {
+        continue;
+      }
+      const { target } = await this.requestOf(task.run_id, trx);
+      for (const id of free) {
+        const agent = byId.get(id)!;
+        if (agentFitsTarget(agent, target) && canRun(agent, task.ep, task.runtime)) {
+          picks.push({ taskId: task.id, agentId: id });
+          free.delete(id);
           break;
         }
       }
     }
+    return picks;
   }
 
-  private async canTake(agent: ConnectedAgent, task: TaskTable): Promise<boolean> {
-    const target = await this.targetOf(task.run_id);
-    return agentFitsTarget(agent, target) && canRun(agent, task.ep, task.runtime);
-  }
-
-  private async targetOf(runId: string): Promise<Target> {
-    let target = this.targets.get(runId);
-    if (!target) {
-      const row = await this.runs.findRunRow(runId);
-      target = row
-        ? (JSON.parse(row.request_json) as RunRequest).target
-        : { labels: [], executionProviders: [], agents: [], anyOneAgent: true, runtimes: [] };
-      this.targets.set(runId, target);
-    }
-    return target;
-  }
-
-  private async assign(agent: ConnectedAgent, task: TaskTable): Promise<boolean> {
-    const now = Date.now();
-    if (!(await this.runs.leaseTask(task.id, agent.id, now + this.config.leaseMs))) {
-      return false;
-    }
-    const run = await this.runs.findRunRow(task.run_id);
-    const request = JSON.parse(run!.request_json) as RunRequest;
-    const artifact = await this.artifacts.find(task.variant_sha256 ?? task.model_sha256);
+  private async announceLease(agent: ConnectedAgent, task: TaskTable, now: number): Promise<void> {
+    const request = await this.requestOf(task.run_id);
+    const artifact = await this.artifactOf(task.variant_sha256 ?? task.model_sha256);
     const assignment: Assignment = {
       taskId: task.id,
       attempt: task.attempt,
@@ -123,14 +232,53 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
         : undefined,
     };
     agent.runningTaskId = task.id;
+    this.taskRuns.set(task.id, task.run_id);
     agent.send({ assignment });
-    if (run!.state === 'queued') {
-      await this.runs.setRunState(task.run_id, 'running', now);
-      await this.publishRun(task.run_id);
+    if (!this.startedRuns.has(task.run_id)) {
+      this.startedRuns.add(task.run_id);
+      if (await this.dispatchRepo.markRunStarted(task.run_id, now)) {
+        await this.publishRun(task.run_id);
+      }
     }
-    await this.publishTask(task.id);
+    this.events.task(toTask(task));
     this.logger.log(`task ${task.id} (attempt ${task.attempt}) -> agent ${agent.name}`);
-    return true;
+  }
+
+  /** A run's request never changes; `trx` when asked inside the dispatch transaction (SQLite has one connection). */
+  private async requestOf(runId: string, trx?: Transaction<Database>): Promise<RunRequest> {
+    let request = this.requests.get(runId);
+    if (!request) {
+      const row = trx
+        ? await trx.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst()
+        : await this.runs.findRunRow(runId);
+      request = row
+        ? (JSON.parse(row.request_json) as RunRequest)
+        : ({
+            target: { labels: [], executionProviders: [], agents: [], anyOneAgent: true, runtimes: [] },
+          } as unknown as RunRequest);
+      if (this.requests.size >= CACHE_LIMIT) {
+        this.requests.clear();
+      }
+      this.requests.set(runId, request);
+    }
+    return request;
+  }
+
+  /** Artifacts are immutable: their size and facts are read once. */
+  private async artifactOf(sha256: string): Promise<{ sizeBytes: number; facts?: ModelFacts } | undefined> {
+    let known = this.artifactFacts.get(sha256);
+    if (!known) {
+      const artifact = await this.artifacts.find(sha256);
+      if (!artifact) {
+        return undefined;
+      }
+      known = { sizeBytes: artifact.sizeBytes, facts: artifact.facts };
+      if (this.artifactFacts.size >= CACHE_LIMIT) {
+        this.artifactFacts.clear();
+      }
+      this.artifactFacts.set(sha256, known);
+    }
+    return known;
   }
 
   private async expireLeases(): Promise<void> {
@@ -143,10 +291,11 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
         await this.finish(task, 'failed', `lease expired ${task.attempt} times (agent lost); giving up`);
         continue;
       }
-      const run = await this.targetOf(task.run_id);
-      if (await this.runs.requeueTask(task.id, task.attempt, run.anyOneAgent)) {
+      const { target } = await this.requestOf(task.run_id);
+      if (await this.runs.requeueTask(task.id, task.attempt, target.anyOneAgent)) {
         this.logger.warn(`task ${task.id}: lease of attempt ${task.attempt} expired, re-queued`);
         await this.publishTask(task.id);
+        this.kick();
       }
     }
   }
@@ -154,35 +303,30 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   /**
    * A task bound to one agent cannot move to another (its result would answer a different question), so
    * when that agent stays away longer than agentLostMs the task fails with the reason instead of keeping
-   * its run open forever. Absence counts from the agent's last message, or from this coordinator's start.
+   * its run open forever. Absence counts from the agent's last message to any replica, or from this
+   * coordinator's start.
    */
   private async failTasksOfLostAgents(): Promise<void> {
     const now = Date.now();
-    const absent = new Map<string, { name: string; since: number } | undefined>();
-    for (const task of await this.runs.queuedBoundTasks()) {
-      const agentId = task.agent_id!;
-      if (this.agents.get(agentId)) {
+    const lostMs = this.config.agentLostMs;
+    if (now - this.startedAt < lostMs) {
+      return;
+    }
+    for (const silent of await this.dispatchRepo.silentAgentsWithQueuedTasks(now - lostMs)) {
+      if (this.agents.get(silent.agentId)) {
         continue;
       }
-      if (!absent.has(agentId)) {
-        const seen = await this.agentRecords.lastSeen(agentId);
-        absent.set(agentId, {
-          name: seen?.name ?? agentId,
-          since: Math.max(seen?.lastSeenAt ?? 0, this.startedAt),
-        });
+      const name = silent.name ?? silent.agentId;
+      const lostS = Math.round((now - Math.max(silent.lastSeenAt ?? 0, this.startedAt)) / 1000);
+      for (const task of await this.dispatchRepo.queuedTasksBoundTo(silent.agentId)) {
+        this.logger.warn(`task ${task.id}: bound agent ${name} lost for ${lostS} s; failing it`);
+        await this.finish(
+          task,
+          'failed',
+          `agent ${name} lost for ${lostS} s (limit ${Math.round(lostMs / 1000)} s); ` +
+            'this task must run on that agent',
+        );
       }
-      const { name, since } = absent.get(agentId)!;
-      if (now - since < this.config.agentLostMs) {
-        continue;
-      }
-      const lostS = Math.round((now - since) / 1000);
-      this.logger.warn(`task ${task.id}: bound agent ${name} lost for ${lostS} s; failing it`);
-      await this.finish(
-        task,
-        'failed',
-        `agent ${name} lost for ${lostS} s (limit ${Math.round(this.config.agentLostMs / 1000)} s); ` +
-          'this task must run on that agent',
-      );
     }
   }
 
@@ -197,9 +341,9 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onProgress(progress: TaskProgress): Promise<void> {
-    const task = await this.runs.findTask(progress.taskId);
-    if (task) {
-      this.events.progress(task.run_id, progress);
+    const runId = this.taskRuns.get(progress.taskId) ?? (await this.runs.findTask(progress.taskId))?.run_id;
+    if (runId) {
+      this.events.progress(runId, progress);
     }
   }
 
@@ -224,7 +368,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
       return;
     }
     // The coordinator knows the model's facts; the agent only reports what it measured.
-    const model = (await this.artifacts.find(task.variant_sha256 ?? task.model_sha256))?.facts;
+    const model = (await this.artifactOf(task.variant_sha256 ?? task.model_sha256))?.facts;
     const complete: TaskResult = { ...result, agentId: agent.id, model };
     if (await this.results.store(complete, Date.now())) {
       this.events.result(task.run_id, complete);
@@ -235,6 +379,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     }
     if (result.attempt !== task.attempt && task.agent_id && task.agent_id !== agent.id) {
       // An older attempt came back after all: the newer one elsewhere would only measure the same again.
+      // (On another replica, the task's end event reaches the agent's replica, which stops it there.)
       const holder = this.agents.get(task.agent_id);
       if (holder?.runningTaskId === task.id) {
         holder.send({ cancellation: { taskId: task.id, reason: 'an earlier attempt already finished' } });
@@ -255,56 +400,80 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
 
   /** The agent's stream ended: its leases keep running until they expire, so a quick reconnect loses nothing. */
   onDisconnected(): void {
-    this.kick();
+    this.sweep(undefined);
   }
 
   async cancelRun(runId: string): Promise<void> {
-    const cancelled = await this.dispatchQueue.run(async () => {
+    await this.dispatchQueue.run(async () => {
       for (const task of await this.runs.activeTasksOfRun(runId)) {
         const holder = task.agent_id ? this.agents.get(task.agent_id) : undefined;
         if (holder && holder.runningTaskId === task.id) {
           holder.send({ cancellation: { taskId: task.id, reason: 'run cancelled' } });
           holder.runningTaskId = undefined;
         }
-        await this.runs.finishTask(task.id, 'cancelled', Date.now(), 'run cancelled');
-        await this.publishTask(task.id);
+        // Agents of other replicas hear of it from the task's event.
+        const row = await this.dispatchRepo.finishTask(task.id, 'cancelled', Date.now(), 'run cancelled');
+        if (row) {
+          this.events.task(toTask(row));
+        }
       }
-      return this.runs.setRunState(runId, 'cancelled', Date.now());
     });
-    if (cancelled) {
-      await this.lifecycle.finished(runId, 'cancelled');
-    }
+    await this.cluster.withLock(RUN_END_LOCK, async () => {
+      if (await this.runs.setRunState(runId, 'cancelled', Date.now())) {
+        this.forgetRun(runId);
+        await this.lifecycle.finished(runId, 'cancelled');
+      }
+    });
     await this.publishRun(runId);
-    this.kick();
+    this.sweep(undefined);
   }
 
   private release(agent: ConnectedAgent, taskId: string): void {
     if (agent.runningTaskId === taskId) {
       agent.runningTaskId = undefined;
     }
-    this.kick();
+    this.taskRuns.delete(taskId);
+    this.sweep(agent.id);
   }
 
   private async finish(task: TaskTable, state: 'succeeded' | 'failed', error: string | null): Promise<void> {
-    if (await this.runs.finishTask(task.id, state, Date.now(), error)) {
-      await this.publishTask(task.id);
+    const row = await this.dispatchRepo.finishTask(task.id, state, Date.now(), error);
+    if (row) {
+      this.events.task(toTask(row));
     }
-    const drained = async (): Promise<boolean> =>
-      (await this.runs.activeTasksOfRun(task.run_id)).length === 0;
-    if (await drained()) {
-      if (await this.lifecycle.drained(task.run_id, drained)) {
-        this.kick();
-        return;
-      }
-      const tasks = await this.runs.listTaskRows(task.run_id);
-      const state = tasks.some((t) => t.state === 'failed') ? 'failed' : 'succeeded';
-      if (!(await this.runs.setRunState(task.run_id, state, Date.now()))) {
-        return;
-      }
-      this.targets.delete(task.run_id);
-      await this.lifecycle.finished(task.run_id, state);
-      await this.publishRun(task.run_id);
+    if (!(await this.dispatchRepo.hasUnfinishedTasks(task.run_id))) {
+      // Replicas finishing a run's last tasks at once: the lock lets one of them settle the run.
+      await this.cluster.withLock(RUN_END_LOCK, () => this.settleRun(task.run_id));
     }
+  }
+
+  /** Every task of the run is finished: its hooks may add tasks (a gate's rounds), or the run ends. */
+  private async settleRun(runId: string): Promise<void> {
+    const run = await this.runs.findRunRow(runId);
+    if (!run || ['succeeded', 'failed', 'cancelled'].includes(run.state)) {
+      return;
+    }
+    const drained = async (): Promise<boolean> => !(await this.dispatchRepo.hasUnfinishedTasks(runId));
+    if (!(await drained())) {
+      return;
+    }
+    if (await this.lifecycle.drained(runId, drained)) {
+      this.kick();
+      return;
+    }
+    const tasks = await this.runs.listTaskRows(runId);
+    const state = tasks.some((t) => t.state === 'failed') ? 'failed' : 'succeeded';
+    if (!(await this.runs.setRunState(runId, state, Date.now()))) {
+      return;
+    }
+    this.forgetRun(runId);
+    await this.lifecycle.finished(runId, state);
+    await this.publishRun(runId);
+  }
+
+  private forgetRun(runId: string): void {
+    this.requests.delete(runId);
+    this.startedRuns.delete(runId);
   }
 
   private async publishTask(taskId: string): Promise<void> {

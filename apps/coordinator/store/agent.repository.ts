@@ -58,7 +58,12 @@ export class AgentRepository {
   }
 
   async list(): Promise<AgentRecord[]> {
-    const rows = await this.db.selectFrom('agents').selectAll().orderBy('first_seen_at').execute();
+    const rows = await this.db
+      .selectFrom('agents')
+      .selectAll()
+      .orderBy('first_seen_at')
+      .orderBy('id')
+      .execute();
     return rows.map((row) => ({
       id: row.id,
       name: row.name,

@@ -53,6 +53,7 @@ export class BaselineRepository {
       .where('suite', '=', suite)
       .where('name', '=', name)
       .where('fingerprint', '=', fingerprint)
+      .orderBy('model')
       .execute();
     return rows.map(toEntry);
   }

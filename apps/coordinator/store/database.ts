@@ -1,7 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect } from 'kysely';
+import {
+  Kysely,
+  type KyselyPlugin,
+  Migrator,
+  OperationNodeTransformer,
+  PostgresAdapter,
+  PostgresDialect,
+  type PrimitiveValueListNode,
+  SqliteDialect,
+  type ValueNode,
+} from 'kysely';
 import pg from 'pg';
 import { errorMessage } from '#common';
 import type { Database } from './database.types.js';
@@ -53,22 +63,49 @@ function openSqlite(file: string): Db {
 
 // node-postgres returns int8 and numeric as strings (they may not fit a double). Every bigint here is a
 // millisecond timestamp, a byte count or a COUNT(*): all far below 2^53, so numbers are what callers expect.
-const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === pg.types.builtins.INT8 || oid === pg.types.builtins.NUMERIC) {
-      return (value: string) => Number(value);
-    }
-    return pg.types.getTypeParser(oid, format);
+const NUMBER_TYPES = new Set<number>([pg.types.builtins.INT8, pg.types.builtins.NUMERIC]);
+const pgTypes: pg.CustomTypesConfig = {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+    return NUMBER_TYPES.has(oid)
+      ? (value: string) => Number(value)
+      : (pg.types.getTypeParser(oid, format) as (value: string) => unknown);
   },
-} as pg.CustomTypesConfig;
+};
 
 function openPostgres(url: string, options: OpenOptions): Db {
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes });
   // An idle connection dropped by the server (restart, failover) must not crash the coordinator.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [nulFreeText] });
   return db;
 }
+
+/**
+ * PostgreSQL text cannot hold U+0000 (SQLite's can): our own keys use it as a separator (regression
+ * dedupe keys), and an agent's error message may carry one. Every bound string gets U+FFFD in its place,
+ * on writes and lookups alike, so values that were equal stay equal instead of failing the statement.
+ */
+class NulFreeTextTransformer extends OperationNodeTransformer {
+  protected override transformValue(node: ValueNode): ValueNode {
+    return typeof node.value === 'string' && node.value.includes('\u0000')
+      ? { ...node, value: withoutNul(node.value) }
+      : node;
+  }
+
+  protected override transformPrimitiveValueList(node: PrimitiveValueListNode): PrimitiveValueListNode {
+    return node.values.some((v) => typeof v === 'string' && v.includes('\u0000'))
+      ? { ...node, values: node.values.map((v) => (typeof v === 'string' ? withoutNul(v) : v)) }
+      : node;
+  }
+}
+
+const withoutNul = (text: string): string => text.replaceAll('\u0000', '\ufffd');
+
+const nulFreeTextTransformer = new NulFreeTextTransformer();
+const nulFreeText: KyselyPlugin = {
+  transformQuery: (args) => nulFreeTextTransformer.transformNode(args.node, args.queryId),
+  transformResult: (args) => Promise.resolve(args.result),
+};
 
 async function migrate(db: Db): Promise<void> {
   const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();

@@ -20,6 +20,8 @@ export interface AgentTable {
   runtimes_json: string;
   first_seen_at: number;
   last_seen_at: number;
+  /** The coordinator replica whose stream the agent holds now; null once it disconnected. */
+  replica_id: string | null;
 }
 
 export interface RunTable {
@@ -175,6 +177,30 @@ export interface Database {
   regressions: RegressionTable;
   api_tokens: ApiTokenTable;
   agent_credentials: AgentCredentialTable;
+  artifact_chunks: ArtifactChunkTable;
+  cluster_events: ClusterEventTable;
+  schedule_firings: ScheduleFiringTable;
+}
+
+/** Artifact bytes in 1 MiB chunks, so every replica can serve any artifact (PostgreSQL only). */
+export interface ArtifactChunkTable {
+  sha256: string;
+  idx: number;
+  data: Uint8Array;
+}
+
+/** A run event too large for a NOTIFY payload; the notification carries its id. Deleted after a minute. */
+export interface ClusterEventTable {
+  id: Generated<number>;
+  payload: string;
+  created_at: number;
+}
+
+/** One row per schedule firing: the replica that inserts it starts the run, the others skip it. */
+export interface ScheduleFiringTable {
+  key: string;
+  replica_id: string;
+  fired_at: number;
 }
 
 export interface ApiTokenTable {

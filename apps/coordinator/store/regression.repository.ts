@@ -99,9 +99,12 @@ export class RegressionRepository {
       query = query.where('suite', '=', filter.suite);
     }
     if (filter.statuses) {
+      if (filter.statuses.length === 0) {
+        return []; // `in ()` matches nothing on SQLite and is a syntax error on PostgreSQL
+      }
       query = query.where('status', 'in', filter.statuses);
     }
-    return query.orderBy('detected_at', 'desc').limit(filter.limit).execute();
+    return query.orderBy('detected_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
   }
 
   /** Series whose regressions someone muted: their verdicts are reported but never fail a gate. */

@@ -88,7 +88,12 @@ export class ResultRepository {
   }
 
   async findForTask(taskId: string): Promise<TaskResult[]> {
-    const rows = await this.db.selectFrom('results').selectAll().where('task_id', '=', taskId).execute();
+    const rows = await this.db
+      .selectFrom('results')
+      .selectAll()
+      .where('task_id', '=', taskId)
+      .orderBy('attempt')
+      .execute();
     return Promise.all(rows.map((row) => this.toResult(row)));
   }
 

@@ -12,7 +12,7 @@ import {
   TaskState,
 } from '#contracts';
 import { DATABASE } from './database.tokens.js';
-import type { Db } from './database.js';
+import { type Db, dialectOf } from './database.js';
 import type { Database, RunTable, TaskTable } from './database.types.js';
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -115,6 +115,10 @@ export class RunRepository {
   /** More tasks for a run still in progress (a gate adding rounds); they queue after the existing ones. */
   async appendTasks(runId: string, tasks: NewTask[], now: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
+      if (dialectOf(trx) === 'postgres') {
+        // Under READ COMMITTED two appends could read the same max(seq); SQLite's single writer cannot.
+        await trx.selectFrom('runs').select('id').where('id', '=', runId).forUpdate().execute();
+      }
       const last = await trx
         .selectFrom('tasks')
         .select((eb) => eb.fn.max('seq').as('seq'))
@@ -149,6 +153,7 @@ export class RunRepository {
       .selectFrom('runs')
       .selectAll()
       .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
       .limit(limit)
       .execute();
     return Promise.all(rows.map(async (row) => this.toRun(row, await this.listTaskRows(row.id))));
@@ -175,6 +180,7 @@ export class RunRepository {
       .where((eb) => eb.or([eb('agent_id', '=', agentId), eb('agent_id', 'is', null)]))
       .orderBy('created_at')
       .orderBy('seq')
+      .orderBy('id')
       .limit(50)
       .execute();
   }

@@ -89,7 +89,12 @@ export class SeriesRepository {
         query = query.where(column, '=', value);
       }
     }
-    const keys = await query.orderBy('model').orderBy('variant').orderBy('metric').execute();
+    const keys = await query
+      .orderBy('model')
+      .orderBy('variant')
+      .orderBy('metric')
+      .orderBy('fingerprint')
+      .execute();
     const series: Series[] = [];
     for (const k of keys) {
       const key = { suite: filter.suite, ...k };

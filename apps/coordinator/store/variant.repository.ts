@@ -49,6 +49,9 @@ export class VariantRepository {
       .selectAll('variants')
       .where('tasks.run_id', '=', runId)
       .distinct()
+      .orderBy('variants.name')
+      .orderBy('variants.source_sha256')
+      .orderBy('variants.recipe_hash')
       .execute();
     return rows.map(toVariant);
   }

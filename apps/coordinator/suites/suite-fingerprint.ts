@@ -1,13 +1,9 @@
 import type { Scenario, TaskResult } from '#contracts';
 import { fingerprintKey } from '#suites';
-import { type ConnectedAgent, agentRuntime } from '../agents/agent-registry.service.js';
+import { type AgentInfo, agentRuntime } from '../agents/agent-registry.service.js';
 
 /** The key a result of this task will carry: the agent's machine, the runtime and the threads it will use. */
-export function expectedFingerprintKey(
-  agent: ConnectedAgent,
-  scenario: Scenario,
-  runtimeSpec: string,
-): string {
+export function expectedFingerprintKey(agent: AgentInfo, scenario: Scenario, runtimeSpec: string): string {
   const fp = agent.fingerprint;
   return fingerprintKey(
     {

@@ -9,7 +9,6 @@ import {
 } from '#contracts';
 import { DomainError, DomainErrorCode } from '#common';
 import { type SuiteSpec, parseSuite, toModelRefs, toRecipes, toScenario, toTarget } from '#suites';
-import { AgentRegistry } from '../agents/agent-registry.service.js';
 import { agentFitsTarget, canRun, targetRuntimes } from '../runs/agent-matcher.js';
 import { RunEventsService } from '../runs/run-events.service.js';
 import { type PreparedRun, RunService, isTerminal } from '../runs/run.service.js';
@@ -36,7 +35,6 @@ export class SuiteRunsService {
     private readonly runService: RunService,
     private readonly runs: RunRepository,
     private readonly results: ResultRepository,
-    private readonly agents: AgentRegistry,
     private readonly baselines: BaselineRepository,
     private readonly verdicts: VerdictRepository,
     private readonly variants: VariantService,
@@ -87,10 +85,10 @@ export class SuiteRunsService {
     const missing: string[] = [];
     for (const placement of prepared.placements) {
       const agents = placement.agentId
-        ? [this.agents.get(placement.agentId)!]
-        : this.agents
-            .all()
-            .filter((a) => agentFitsTarget(a, prepared.target) && canRun(a, placement.ep, placement.runtime));
+        ? prepared.agents.filter((a) => a.id === placement.agentId)
+        : prepared.agents.filter(
+            (a) => agentFitsTarget(a, prepared.target) && canRun(a, placement.ep, placement.runtime),
+          );
       for (const agent of agents) {
         const fingerprint = expectedFingerprintKey(agent, prepared.scenario, placement.runtime);
         const entries = await this.baselines.find(spec.suite, baseline, fingerprint);

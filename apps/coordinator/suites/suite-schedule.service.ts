@@ -6,6 +6,8 @@ import { ArtifactKind, type Run, type UploadModelRequest } from '#contracts';
 import { errorMessage } from '#common';
 import { type SuiteSchedule, loadSuiteSource, nextFire } from '#suites';
 import { UploadService } from '../artifacts/upload.service.js';
+import { ClusterService } from '../cluster/cluster.service.js';
+import { ScheduleFiringRepository } from '../store/schedule-firing.repository.js';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinator.config.js';
 import { SuiteRunsService } from './suite-runs.service.js';
 
@@ -28,6 +30,8 @@ export class SuiteScheduleService implements OnModuleInit, OnModuleDestroy {
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
     private readonly uploads: UploadService,
     private readonly suiteRuns: SuiteRunsService,
+    private readonly firings: ScheduleFiringRepository,
+    private readonly cluster: ClusterService,
   ) {}
 
   onModuleInit(): void {
@@ -52,6 +56,15 @@ export class SuiteScheduleService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /** Replicas share the schedules; the one that claims this firing in the store runs it. */
+  private async fire(schedule: SuiteSchedule, at: Date): Promise<Run | undefined> {
+    const key = `${schedule.cron} ${schedule.suiteFile} ${at.toISOString()}`;
+    if (!(await this.firings.claim(key, this.cluster.replicaId, Date.now()))) {
+      return undefined;
+    }
+    return this.runScheduled(schedule);
+  }
+
   private arm(schedule: SuiteSchedule): void {
     const at = nextFire(schedule.cron, new Date());
     this.nextFires.set(schedule, at);
@@ -62,9 +75,13 @@ export class SuiteScheduleService implements OnModuleInit, OnModuleDestroy {
           this.arm(schedule);
           return;
         }
-        this.runScheduled(schedule).then(
+        this.fire(schedule, at).then(
           (run) =>
-            this.logger.log(`schedule '${schedule.cron}' started run ${run.id} of ${schedule.suiteFile}`),
+            run
+              ? this.logger.log(`schedule '${schedule.cron}' started run ${run.id} of ${schedule.suiteFile}`)
+              : this.logger.log(
+                  `schedule '${schedule.cron}' ${schedule.suiteFile}: another replica fired it`,
+                ),
           (e: unknown) =>
             this.logger.error(`schedule '${schedule.cron}' ${schedule.suiteFile}: ${errorMessage(e)}`),
         );

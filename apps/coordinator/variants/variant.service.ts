@@ -52,7 +52,7 @@ export class VariantService {
       }
       const started = Date.now();
       const reply = await runWorker({
-        modelPath: this.store.pathOf(sourceSha256),
+        modelPath: await this.store.localPath(sourceSha256),
         recipeName: recipe.name,
         recipeText: recipe.text,
       });

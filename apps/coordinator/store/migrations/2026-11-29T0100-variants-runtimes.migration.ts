@@ -1,33 +1,35 @@
 import { type Kysely, type Migration } from 'kysely';
+import { columnTypes } from './column-types.js';
 
 // Compressed variants (built once per source model and recipe) and ONNX Runtime versions as a dimension
 // of tasks; a task may name a reference (model + runtime) whose outputs it is compared with.
 export const variantsRuntimesMigration: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
+    const t = columnTypes(db);
     await db.schema
       .createTable('variants')
-      .addColumn('source_sha256', 'text', (c) => c.notNull().references('artifacts.sha256'))
-      .addColumn('recipe_hash', 'text', (c) => c.notNull())
-      .addColumn('name', 'text', (c) => c.notNull())
-      .addColumn('variant_sha256', 'text', (c) => c.notNull().references('artifacts.sha256'))
-      .addColumn('recipe_json', 'text', (c) => c.notNull())
-      .addColumn('report_json', 'text', (c) => c.notNull())
+      .addColumn('source_sha256', t.text, (c) => c.notNull().references('artifacts.sha256'))
+      .addColumn('recipe_hash', t.text, (c) => c.notNull())
+      .addColumn('name', t.text, (c) => c.notNull())
+      .addColumn('variant_sha256', t.text, (c) => c.notNull().references('artifacts.sha256'))
+      .addColumn('recipe_json', t.text, (c) => c.notNull())
+      .addColumn('report_json', t.text, (c) => c.notNull())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addPrimaryKeyConstraint('variants_pk', ['source_sha256', 'recipe_hash'])
       .execute();
-    await db.schema.alterTable('tasks').addColumn('variant_sha256', 'text').execute();
+    await db.schema.alterTable('tasks').addColumn('variant_sha256', t.text).execute();
     await db.schema
       .alterTable('tasks')
-      .addColumn('runtime', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('runtime', t.text, (c) => c.notNull().defaultTo(''))
       .execute();
-    await db.schema.alterTable('tasks').addColumn('reference_sha256', 'text').execute();
-    await db.schema.alterTable('tasks').addColumn('reference_runtime', 'text').execute();
-    await db.schema.alterTable('tasks').addColumn('reference_label', 'text').execute();
+    await db.schema.alterTable('tasks').addColumn('reference_sha256', t.text).execute();
+    await db.schema.alterTable('tasks').addColumn('reference_runtime', t.text).execute();
+    await db.schema.alterTable('tasks').addColumn('reference_label', t.text).execute();
     await db.schema
       .alterTable('agents')
-      .addColumn('runtimes_json', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('runtimes_json', t.text, (c) => c.notNull().defaultTo('[]'))
       .execute();
-    await db.schema.alterTable('results').addColumn('fidelity_json', 'text').execute();
+    await db.schema.alterTable('results').addColumn('fidelity_json', t.text).execute();
   },
 
   async down(db: Kysely<unknown>): Promise<void> {

@@ -1,26 +1,28 @@
 import { type Kysely, type Migration } from 'kysely';
+import { columnTypes } from './column-types.js';
 
 // API tokens and agent credentials, both stored as sha256 of their secret (never the secret), and the
 // client that submitted each run (for the active-runs-per-client limit).
 export const authMigration: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
+    const t = columnTypes(db);
     await db.schema
       .createTable('api_tokens')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('name', 'text', (c) => c.notNull())
-      .addColumn('scopes', 'text', (c) => c.notNull())
-      .addColumn('secret_sha256', 'text', (c) => c.notNull())
+      .addColumn('id', t.text, (c) => c.primaryKey())
+      .addColumn('name', t.text, (c) => c.notNull())
+      .addColumn('scopes', t.text, (c) => c.notNull())
+      .addColumn('secret_sha256', t.text, (c) => c.notNull())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('revoked_at', 'bigint')
       .execute();
     await db.schema
       .createTable('agent_credentials')
-      .addColumn('agent_id', 'text', (c) => c.primaryKey())
-      .addColumn('secret_sha256', 'text', (c) => c.notNull())
+      .addColumn('agent_id', t.text, (c) => c.primaryKey())
+      .addColumn('secret_sha256', t.text, (c) => c.notNull())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('revoked_at', 'bigint')
       .execute();
-    await db.schema.alterTable('runs').addColumn('submitted_by', 'text').execute();
+    await db.schema.alterTable('runs').addColumn('submitted_by', t.text).execute();
     await db.schema
       .createIndex('runs_submitted_by_state')
       .on('runs')

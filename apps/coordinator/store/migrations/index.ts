@@ -3,6 +3,7 @@ import { initialMigration } from './2026-11-29T0000-initial.migration.js';
 import { variantsRuntimesMigration } from './2026-11-29T0100-variants-runtimes.migration.js';
 import { suitesVerdictsMigration } from './2026-11-29T0200-suites-verdicts.migration.js';
 import { authMigration } from './2026-11-29T0400-auth.migration.js';
+import { replicasMigration } from './2026-11-29T0500-replicas.migration.js';
 
 // Timestamped names keep the order stable; new migrations are appended, never edited.
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-29T0100-variants-runtimes': variantsRuntimesMigration,
   '2026-11-29T0200-suites-verdicts': suitesVerdictsMigration,
   '2026-11-29T0400-auth': authMigration,
+  '2026-11-29T0500-replicas': replicasMigration,
 };
 
 export const migrationProvider: MigrationProvider = {
