@@ -2,6 +2,7 @@ import { type Command } from 'commander';
 import { startAgent } from '../../agent/agent.bootstrap.js';
 import { loadAgentConfig } from '../../agent/config/agent.config.js';
 import { startCoordinator } from '../../coordinator/coordinator.bootstrap.js';
+import { describeStore } from '../../coordinator/store/database-location.js';
 import { loadCoordinatorConfig, parseAddress } from '../../coordinator/config/coordinator.config.js';
 import { CliError } from '../support/cli-error.js';
 import { addTlsOptions, clientTls } from '../support/connection-options.js';
@@ -81,6 +82,7 @@ export function registerServe(program: Command): void {
           `security: ${config.auth.enabled ? `tokens required (admin token in ${config.auth.adminTokenFile})` : 'no tokens (loopback only)'}` +
             `, gRPC ${config.tls ? (config.tls.clientCaFile ? 'mutual TLS' : 'TLS') : 'plaintext'}\n`,
         );
+        process.stdout.write(`store: ${describeStore(config.databaseUrl)}\n`);
         await untilSignal(() => coordinator.close());
       },
     );
@@ -88,7 +90,10 @@ export function registerServe(program: Command): void {
   const agentCommand = program
     .command('agent')
     .description('run an agent: dials out to a coordinator and measures what it is assigned')
-    .option('-c, --coordinator <host:port>', 'coordinator gRPC address (env MLFARM_COORDINATOR)')
+    .option(
+      '-c, --coordinator <host:port>',
+      'coordinator gRPC address, or replicas as IP:port,IP:port (env MLFARM_COORDINATOR)',
+    )
     .option('--name <name>', 'agent name shown in results (env MLFARM_AGENT_NAME)')
     .option(
       '-l, --label <key=value>',

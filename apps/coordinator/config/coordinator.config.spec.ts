@@ -85,3 +85,30 @@ await test('auth, TLS and limit settings are checked with the rest', () => {
   assert.equal(config.maxStreamsPerClient, 32);
   assert.equal(config.tls, undefined);
 });
+
+await test('the store: an SQLite file in the data dir, or PostgreSQL from MLFARM_DATABASE_URL', () => {
+  const sqlite = loadCoordinatorConfig({}, { dataDir: '/tmp/mlfarm-x' });
+  assert.equal(sqlite.databaseUrl, join('/tmp/mlfarm-x', 'mlfarm.sqlite'));
+  const url = 'postgres://mlfarm:s3cret@db.internal:5432/mlfarm';
+  const pg = loadCoordinatorConfig({ MLFARM_DATABASE_URL: url, MLFARM_DATABASE_POOL: '25' });
+  assert.equal(pg.databaseUrl, url);
+  assert.equal(pg.databasePoolSize, 25);
+  assert.equal(loadCoordinatorConfig({ MLFARM_DATABASE_URL: url }).databasePoolSize, 10);
+});
+
+await test('a database URL that is not PostgreSQL is refused without showing its password', () => {
+  assert.throws(
+    () =>
+      loadCoordinatorConfig({
+        MLFARM_DATABASE_URL: 'mysql://root:hunter2@db:3306/x',
+        MLFARM_DATABASE_POOL: '0',
+      }),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /MLFARM_DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/);
+      assert.match(e.message, /MLFARM_DATABASE_POOL/);
+      assert.doesNotMatch(e.message, /hunter2/);
+      return true;
+    },
+  );
+});

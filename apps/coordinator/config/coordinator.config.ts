@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { type SuiteSchedule, parseSchedules } from '#suites';
+import { redactDatabaseUrl } from '../store/database-location.js';
 
 export interface CoordinatorConfig {
   dataDir: string;
@@ -129,7 +130,7 @@ export function loadCoordinatorConfig(
   const databaseUrl = env.MLFARM_DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
     problems.push(
-      `MLFARM_DATABASE_URL must be a postgres:// or postgresql:// URL (got "${databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}"); ` +
+      `MLFARM_DATABASE_URL must be a postgres:// or postgresql:// URL (got "${redactDatabaseUrl(databaseUrl)}"); ` +
         'for SQLite set MLFARM_DATABASE_FILE',
     );
   }
