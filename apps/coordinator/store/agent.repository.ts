@@ -48,15 +48,6 @@ export class AgentRepository {
     await this.db.updateTable('agents').set({ last_seen_at: at }).where('id', '=', id).execute();
   }
 
-  async lastSeen(id: string): Promise<{ name: string; lastSeenAt: number } | undefined> {
-    const row = await this.db
-      .selectFrom('agents')
-      .select(['name', 'last_seen_at'])
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return row ? { name: row.name, lastSeenAt: Number(row.last_seen_at) } : undefined;
-  }
-
   async list(): Promise<AgentRecord[]> {
     const rows = await this.db
       .selectFrom('agents')

@@ -47,6 +47,7 @@ export class DispatchRepository {
         .where((eb) => eb.or([eb('agent_id', 'is', null), eb('agent_id', 'in', agentIds)]))
         .orderBy('created_at')
         .orderBy('seq')
+        .orderBy('id')
         .limit(limit);
       if (this.postgres) {
         query = query.forUpdate().skipLocked();

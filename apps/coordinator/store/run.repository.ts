@@ -76,6 +76,9 @@ const TASK_STATES: Record<TaskStatus, TaskState> = {
   cancelled: TaskState.TASK_STATE_CANCELLED,
 };
 
+/** Rows per INSERT of a run's tasks (18 bound parameters each). */
+const TASK_INSERT_BATCH = 1_000;
+
 export const ACTIVE_TASK_STATES: TaskStatus[] = ['leased', 'running'];
 export const FINISHED_TASK_STATES: TaskStatus[] = ['succeeded', 'failed', 'cancelled'];
 
@@ -171,31 +174,6 @@ export class RunRepository {
     return this.db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /** Oldest queued task this agent may take: bound to it, or unbound (any one agent) and allowed by `canTake`. */
-  async nextQueuedTaskFor(agentId: string): Promise<TaskTable[]> {
-    return this.db
-      .selectFrom('tasks')
-      .selectAll()
-      .where('state', '=', 'queued')
-      .where((eb) => eb.or([eb('agent_id', '=', agentId), eb('agent_id', 'is', null)]))
-      .orderBy('created_at')
-      .orderBy('seq')
-      .orderBy('id')
-      .limit(50)
-      .execute();
-  }
-
-  /** Compare-and-set on the state so two dispatch passes can never lease the same task twice. */
-  async leaseTask(id: string, agentId: string, leaseExpiresAt: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('tasks')
-      .set({ state: 'leased', agent_id: agentId, lease_expires_at: leaseExpiresAt })
-      .where('id', '=', id)
-      .where('state', '=', 'queued')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
-  }
-
   async markTaskRunning(id: string, attempt: number, now: number, leaseExpiresAt: number): Promise<void> {
     await this.db
       .updateTable('tasks')
@@ -259,16 +237,6 @@ export class RunRepository {
       .where('state', 'in', ACTIVE_TASK_STATES)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
-  }
-
-  /** Queued tasks that only one agent may run (hardware comparisons). */
-  async queuedBoundTasks(): Promise<TaskTable[]> {
-    return this.db
-      .selectFrom('tasks')
-      .selectAll()
-      .where('state', '=', 'queued')
-      .where('agent_id', 'is not', null)
-      .execute();
   }
 
   async activeTasksOfRun(runId: string): Promise<TaskTable[]> {
@@ -352,32 +320,32 @@ async function insertTasks(
   firstSeq: number,
   now: number,
 ): Promise<void> {
-  if (tasks.length === 0) {
-    return;
+  const rows = tasks.map((t, i) => ({
+    id: t.id,
+    run_id: runId,
+    seq: firstSeq + i,
+    model_sha256: t.modelSha256,
+    model_name: t.modelName,
+    variant: t.variant,
+    agent_id: t.agentId,
+    ep: t.ep,
+    variant_sha256: t.variantSha256,
+    runtime: t.runtime,
+    reference_sha256: t.reference?.sha256 ?? null,
+    reference_runtime: t.reference?.runtime ?? null,
+    reference_label: t.reference?.label ?? null,
+    side: t.side ?? null,
+    round: t.round ?? null,
+    state: 'queued',
+    attempt: 1,
+    created_at: now,
+  }));
+  // A run on a thousand agents has thousands of tasks: one statement would pass SQLite's 32,766 and
+  // PostgreSQL's 65,535 bound parameters (18 per row), so rows go in batches, in the same transaction.
+  for (let start = 0; start < rows.length; start += TASK_INSERT_BATCH) {
+    await trx
+      .insertInto('tasks')
+      .values(rows.slice(start, start + TASK_INSERT_BATCH))
+      .execute();
   }
-  await trx
-    .insertInto('tasks')
-    .values(
-      tasks.map((t, i) => ({
-        id: t.id,
-        run_id: runId,
-        seq: firstSeq + i,
-        model_sha256: t.modelSha256,
-        model_name: t.modelName,
-        variant: t.variant,
-        agent_id: t.agentId,
-        ep: t.ep,
-        variant_sha256: t.variantSha256,
-        runtime: t.runtime,
-        reference_sha256: t.reference?.sha256 ?? null,
-        reference_runtime: t.reference?.runtime ?? null,
-        reference_label: t.reference?.label ?? null,
-        side: t.side ?? null,
-        round: t.round ?? null,
-        state: 'queued',
-        attempt: 1,
-        created_at: now,
-      })),
-    )
-    .execute();
 }
