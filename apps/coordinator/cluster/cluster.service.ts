@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { sql } from 'kysely';
 import pg from 'pg';
 import { SerialQueue, errorMessage, newId } from '#common';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinator.config.js';
@@ -11,6 +10,9 @@ const MAX_NOTIFY_BYTES = 7_000;
 const REF_PREFIX = '#';
 const EVENT_ROW_TTL_MS = 60_000;
 const RECONNECT_MS = 1_000;
+/** How often a replica asks again for a lock another replica holds (doubling up to the max). */
+const LOCK_POLL_MIN_MS = 5;
+const LOCK_POLL_MAX_MS = 100;
 
 export type NotificationHandler = (payload: string) => void;
 
@@ -32,6 +34,10 @@ export class ClusterService implements OnModuleInit, OnModuleDestroy {
   private client?: pg.Client;
   private readonly sending = new SerialQueue();
   private readonly receiving = new SerialQueue();
+  private lockClient?: pg.Client;
+  /** Queries on the lock connection, one at a time. */
+  private readonly locks = new SerialQueue();
+  private readonly lockQueues = new Map<string, SerialQueue>();
   private closed = false;
   private cleanup?: NodeJS.Timeout;
 
@@ -55,6 +61,7 @@ export class ClusterService implements OnModuleInit, OnModuleDestroy {
     this.closed = true;
     clearInterval(this.cleanup);
     await this.client?.end().catch(() => undefined);
+    await this.lockClient?.end().catch(() => undefined);
   }
 
   /** Handlers run in the order notifications were sent, for those of every replica, this one's included. */
@@ -99,21 +106,64 @@ export class ClusterService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Runs `work` while holding the farm-wide lock `name` (a PostgreSQL advisory lock held on one pooled
-   * connection; `work` uses others). A replica that dies releases its locks with its connections.
+   * Runs `work` while holding the farm-wide lock `name`: a PostgreSQL advisory lock taken with
+   * pg_try_advisory_lock on a connection of its own, outside the pool, so waiting for a lock never
+   * holds a pooled connection that the holder's work needs (that starves the pool into a deadlock).
+   * One caller per name per replica at a time: advisory locks are re-entrant within a session. A replica
+   * that dies releases its locks with its connection.
    */
   async withLock<T>(name: string, work: () => Promise<T>): Promise<T> {
     if (!this.shared) {
       return work();
     }
-    return this.db.connection().execute(async (conn) => {
-      await sql`SELECT pg_advisory_lock(hashtext(${name}))`.execute(conn);
+    let queue = this.lockQueues.get(name);
+    if (!queue) {
+      queue = new SerialQueue();
+      this.lockQueues.set(name, queue);
+    }
+    return queue.run(async () => {
+      await this.acquire(name);
       try {
         return await work();
       } finally {
-        await sql`SELECT pg_advisory_unlock(hashtext(${name}))`.execute(conn);
+        await this.locks
+          .run(() => this.lockClient!.query('SELECT pg_advisory_unlock(hashtext($1))', [name]))
+          .catch((e: unknown) => this.logger.warn(`lock ${name}: unlock failed: ${errorMessage(e)}`));
       }
     });
+  }
+
+  private async acquire(name: string): Promise<void> {
+    for (let wait = LOCK_POLL_MIN_MS; ; wait = Math.min(wait * 2, LOCK_POLL_MAX_MS)) {
+      const got = await this.locks.run(async () => {
+        const client = await this.lockConnection();
+        const row = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [
+          name,
+        ]);
+        return row.rows[0]?.ok === true;
+      });
+      if (got) {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  /** Locks live as long as this connection: if it breaks, they are gone and the next one starts afresh. */
+  private async lockConnection(): Promise<pg.Client> {
+    if (this.lockClient) {
+      return this.lockClient;
+    }
+    const client = new pg.Client({ connectionString: this.config.databaseUrl });
+    client.on('error', (e) => {
+      this.logger.warn(`lock connection failed (its locks are released): ${errorMessage(e)}`);
+      if (this.lockClient === client) {
+        this.lockClient = undefined;
+      }
+    });
+    await client.connect();
+    this.lockClient = client;
+    return client;
   }
 
   private async connect(): Promise<void> {
