@@ -29,6 +29,7 @@ import { CredentialRepository } from './store/credential.repository.js';
 import { type Db, openDatabase } from './store/database.js';
 import { ClusterService } from './cluster/cluster.service.js';
 import { DispatchRepository } from './store/dispatch.repository.js';
+import { WriteBatcher } from './store/write-batcher.js';
 import { AgentPresenceRepository } from './store/agent-presence.repository.js';
 import { ScheduleFiringRepository } from './store/schedule-firing.repository.js';
 import { DATABASE } from './store/database.tokens.js';
@@ -72,6 +73,7 @@ export class CoordinatorModule implements OnApplicationShutdown {
         { provide: APP_FILTER, useClass: GrpcExceptionFilter },
         ClusterService,
         DispatchRepository,
+        WriteBatcher,
         AgentPresenceRepository,
         ScheduleFiringRepository,
         ArtifactRepository,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
+import { DispatchRepository } from '../../apps/coordinator/store/dispatch.repository.js';
 import { AgentPresenceRepository } from '../../apps/coordinator/store/agent-presence.repository.js';
 import { AgentRepository } from '../../apps/coordinator/store/agent.repository.js';
 import type { Db } from '../../apps/coordinator/store/database.js';
-import { RunRepository } from '../../apps/coordinator/store/run.repository.js';
 import { forEachDialect } from '../support/store-dialects.js';
 import { seedRun, leaseTask } from './store-fixtures.js';
 
@@ -35,11 +35,10 @@ await forEachDialect('agent presence: which replica holds an agent, while it is 
   await presence.release('agent-2', 'replica-b');
   assert.deepEqual([...(await presence.connected(0)).keys()], ['agent-1']);
 
-  const runs = new RunRepository(db);
   await seedRun(db, 'run_1', ['t1', 't2', 't3']);
   await leaseTask(db, 't2', 'agent-1', 9_000);
   await leaseTask(db, 't3', 'agent-3', 9_000);
-  await runs.markTaskRunning('t3', 1, 10, 9_000);
+  await new DispatchRepository(db).markTaskRunning('t3', 1, 10, 9_000);
   assert.deepEqual(
     await presence.runningTasks(),
     new Map([

@@ -71,3 +71,42 @@ await forEachDialect('results of a run are listed in task order, then by attempt
   assert.equal((await runs.listTasks('run_1')).length, 3);
   assert.deepEqual(await results.listForRun('run_none'), []);
 });
+
+await forEachDialect(
+  'per-node rows travel as JSON (a NUL in a node name too); results stored before read from result_ops',
+  async (db) => {
+    const results = new ResultRepository(db);
+    await seedRun(db, 'run_1', ['t_new', 't_old']);
+    const fresh = sampleResult('t_new', 1, 3);
+    fresh.measurement!.ops[1]!.node = 'odd\u0000name';
+    assert.equal(await results.store(fresh, 1_000), true);
+    assert.equal(
+      (await db.selectFrom('result_ops').selectAll().execute()).length,
+      0,
+      'no per-node rows any more',
+    );
+    const [back] = await results.findForTask('t_new');
+    assert.deepEqual(back?.measurement?.ops, fresh.measurement!.ops);
+
+    // A result as the previous schema stored it: ops_json null, its nodes in result_ops.
+    const old = sampleResult('t_old', 1, 2);
+    await results.store({ ...old, measurement: { ...old.measurement!, ops: [] } }, 2_000);
+    await db.updateTable('results').set({ ops_json: null }).where('task_id', '=', 't_old').execute();
+    await db
+      .insertInto('result_ops')
+      .values(
+        old.measurement!.ops.map((op) => ({
+          task_id: 't_old',
+          attempt: 1,
+          node: op.node,
+          op_type: op.opType,
+          provider: op.provider,
+          median_ms: op.medianMs,
+          share: op.share,
+        })),
+      )
+      .execute();
+    const [legacy] = await results.findForTask('t_old');
+    assert.deepEqual(legacy?.measurement?.ops, old.measurement!.ops);
+  },
+);

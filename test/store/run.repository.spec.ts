@@ -136,8 +136,8 @@ await forEachDialect('leases are renewed, expire, and expired tasks go back to t
   assert.ok(await leaseTask(db, 't1', 'agent-a', 1_000));
   assert.ok(await leaseTask(db, 't2', 'agent-a', 1_000));
   assert.ok(await leaseTask(db, 't3', 'agent-b', 1_000));
-  await runs.markTaskRunning('t2', 1, 500, 1_500);
-  await runs.markTaskRunning('t3', 2, 500, 9_999); // wrong attempt: nothing changes
+  await new DispatchRepository(db).markTaskRunning('t2', 1, 500, 1_500);
+  await new DispatchRepository(db).markTaskRunning('t3', 2, 500, 9_999); // wrong attempt: nothing changes
   const t2 = await runs.findTask('t2');
   assert.deepEqual([t2?.state, t2?.started_at, t2?.lease_expires_at], ['running', 500, 1_500]);
   assert.equal((await runs.findTask('t3'))?.state, 'leased');
@@ -173,10 +173,10 @@ await forEachDialect('finishing tasks and runs: final states never change', asyn
   await seedRun(db, 'run_1', ['t1', 't2', 't3']);
   assert.ok(await leaseTask(db, 't1', 'agent-a', 1_000));
   assert.ok(await runs.setRunState('run_1', 'running', 100));
-  assert.ok(await runs.finishTask('t1', 'succeeded', 200, null));
-  assert.equal(await runs.finishTask('t1', 'failed', 300, 'late'), false);
+  assert.ok(await new DispatchRepository(db).finishTask('t1', 'succeeded', 200, null));
+  assert.equal(await new DispatchRepository(db).finishTask('t1', 'failed', 300, 'late'), undefined);
   // A NUL in an agent's error message: SQLite keeps it, PostgreSQL text cannot (U+FFFD instead).
-  assert.ok(await runs.finishTask('t2', 'failed', 250, 'boom\u0000tail'));
+  assert.ok(await new DispatchRepository(db).finishTask('t2', 'failed', 250, 'boom\u0000tail'));
   const t2 = await runs.findTask('t2');
   assert.ok(t2?.error === 'boom\u0000tail' || t2?.error === 'boom\ufffdtail', JSON.stringify(t2?.error));
   assert.deepEqual(
@@ -191,7 +191,7 @@ await forEachDialect('finishing tasks and runs: final states never change', asyn
 
   // Cancelling: the remaining task and the run.
   await db.transaction().execute(async (trx) => {
-    assert.ok(await runs.finishTask('t3', 'cancelled', 400, 'cancelled by user', trx));
+    assert.ok(await new DispatchRepository(db).finishTask('t3', 'cancelled', 400, 'cancelled by user', trx));
   });
   assert.ok(await runs.setRunState('run_1', 'cancelled', 400));
   assert.equal(await runs.setRunState('run_1', 'succeeded', 500), false);

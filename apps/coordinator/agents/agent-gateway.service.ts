@@ -167,8 +167,7 @@ export class AgentGatewayService {
 
   private async handle(agent: ConnectedAgent, message: ConnectRequest): Promise<void> {
     if (message.heartbeat) {
-      await this.agentsRepo.touch(agent.id, Date.now());
-      await this.scheduler.onHeartbeat(agent, message.heartbeat.runningTaskIds);
+      await this.scheduler.onHeartbeat(agent, message.heartbeat.runningTaskIds, true);
     } else if (message.started) {
       await this.scheduler.onStarted(agent, message.started.taskId, message.started.attempt);
     } else if (message.progress) {

@@ -19,8 +19,9 @@ export class ResultMetricsRecorder {
       return;
     }
     const metrics = this.metrics;
+    const latency = metrics.inferenceLatency.labels(labels);
     for (const ms of remainingSamples(m.samplesMs, seenLive)) {
-      metrics.inferenceLatency.observe(labels, msToSeconds(ms));
+      latency.observe(msToSeconds(ms));
     }
     if (m.latency) {
       for (const stat of STATS) {

@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Transaction } from 'kysely';
 import type { ExecutionProvider, Fingerprint, Label, Runtime } from '#contracts';
 import { DATABASE } from './database.tokens.js';
 import type { Db } from './database.js';
+import type { Database } from './database.types.js';
 
 export interface AgentRecord {
   id: string;
@@ -44,8 +46,8 @@ export class AgentRepository {
       .execute();
   }
 
-  async touch(id: string, at: number): Promise<void> {
-    await this.db.updateTable('agents').set({ last_seen_at: at }).where('id', '=', id).execute();
+  async touch(id: string, at: number, trx?: Transaction<Database>): Promise<void> {
+    await (trx ?? this.db).updateTable('agents').set({ last_seen_at: at }).where('id', '=', id).execute();
   }
 
   async list(): Promise<AgentRecord[]> {

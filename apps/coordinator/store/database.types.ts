@@ -99,6 +99,8 @@ export interface ResultTable {
   op_types_json: string;
   fidelity_json: string | null;
   created_at: number;
+  /** The per-node rows as JSON; null for results stored before it existed (their rows are in result_ops). */
+  ops_json: string | null;
 }
 
 export interface ResultOpTable {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Transaction } from 'kysely';
+import { type SelectQueryBuilder, type Transaction, sql } from 'kysely';
 import { DATABASE } from './database.tokens.js';
 import { type Db, dialectOf } from './database.js';
 import type { Database, TaskTable } from './database.types.js';
@@ -14,6 +14,12 @@ export interface Pick {
 export type Chooser = (queued: TaskTable[], trx: Transaction<Database>) => Promise<Pick[]>;
 
 const UNFINISHED: string[] = ['queued', ...ACTIVE_TASK_STATES];
+
+type QueuedQuery = SelectQueryBuilder<Database, 'tasks', TaskTable>;
+
+function oldestFirst(a: TaskTable, b: TaskTable): number {
+  return a.created_at - b.created_at || a.seq - b.seq || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
 
 /** The queries of the dispatch path, shaped for a thousand agents and several replicas on one database. */
 @Injectable()
@@ -40,19 +46,18 @@ export class DispatchRepository {
       return [];
     }
     return this.db.transaction().execute(async (trx) => {
-      let query = trx
-        .selectFrom('tasks')
-        .selectAll()
-        .where('state', '=', 'queued')
-        .where((eb) => eb.or([eb('agent_id', 'is', null), eb('agent_id', 'in', agentIds)]))
-        .orderBy('created_at')
-        .orderBy('seq')
-        .orderBy('id')
-        .limit(limit);
       if (this.postgres) {
-        query = query.forUpdate().skipLocked();
+        // A lost lease costs nothing (it expires and the task is leased again), so this transaction
+        // need not wait for the WAL flush; results and run ends keep the server's durable commit.
+        await sql`SET LOCAL synchronous_commit = off`.execute(trx);
       }
-      const queued = await query.execute();
+      // Index range scans (tasks_queue: state, agent_id, created_at, seq) instead of one OR that
+      // would walk every queued task of the farm to find the few bound to these agents.
+      const bound = this.postgres
+        ? await this.oldestBoundPerAgent(trx, agentIds)
+        : await this.queuedOldestFirst(trx, limit, (q) => q.where('agent_id', 'in', agentIds));
+      const unbound = await this.queuedOldestFirst(trx, limit, (q) => q.where('agent_id', 'is', null));
+      const queued = [...bound, ...unbound].sort(oldestFirst).slice(0, limit);
       const picks = queued.length > 0 ? await choose(queued, trx) : [];
       if (picks.length === 0) {
         return [];
@@ -79,6 +84,40 @@ export class DispatchRepository {
     });
   }
 
+  /**
+   * PostgreSQL: the oldest queued task bound to each agent, one index probe and one row lock per agent.
+   * (FOR UPDATE on every queued row of hundreds of agents, to keep one each, dirtied pages by the
+   * thousand per sweep.) Explicit collation: the column's "C" against the array's default.
+   */
+  private async oldestBoundPerAgent(trx: Transaction<Database>, agentIds: string[]): Promise<TaskTable[]> {
+    const { rows } = await sql<TaskTable>`
+      SELECT t.* FROM unnest(${agentIds}::text[]) AS a(id)
+      CROSS JOIN LATERAL (
+        SELECT * FROM tasks
+        WHERE state = 'queued' AND agent_id = a.id COLLATE "C"
+        ORDER BY created_at, seq, id
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+      ) AS t`.execute(trx);
+    return rows;
+  }
+
+  private queuedOldestFirst(
+    trx: Transaction<Database>,
+    limit: number,
+    which: (q: QueuedQuery) => QueuedQuery,
+  ): Promise<TaskTable[]> {
+    let query = which(trx.selectFrom('tasks').selectAll().where('state', '=', 'queued'))
+      .orderBy('created_at')
+      .orderBy('seq')
+      .orderBy('id')
+      .limit(limit);
+    if (this.postgres) {
+      query = query.forUpdate().skipLocked();
+    }
+    return query.execute();
+  }
+
   /** queued → running for the run's first lease; false when it had started (or ended) already. */
   async markRunStarted(runId: string, now: number): Promise<boolean> {
     const result = await this.db
@@ -96,12 +135,31 @@ export class DispatchRepository {
     state: 'succeeded' | 'failed' | 'cancelled',
     now: number,
     error: string | null,
+    trx?: Transaction<Database>,
   ): Promise<TaskTable | undefined> {
-    return this.db
+    return (trx ?? this.db)
       .updateTable('tasks')
       .set({ state, finished_at: now, error, lease_expires_at: null })
       .where('id', '=', id)
       .where('state', 'not in', FINISHED_TASK_STATES)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** leased → running when the agent says it started; the new row, or undefined if the lease moved on. */
+  async markTaskRunning(
+    id: string,
+    attempt: number,
+    now: number,
+    leaseExpiresAt: number,
+    trx?: Transaction<Database>,
+  ): Promise<TaskTable | undefined> {
+    return (trx ?? this.db)
+      .updateTable('tasks')
+      .set({ state: 'running', started_at: now, lease_expires_at: leaseExpiresAt })
+      .where('id', '=', id)
+      .where('attempt', '=', attempt)
+      .where('state', 'in', ACTIVE_TASK_STATES)
       .returningAll()
       .executeTakeFirst();
   }

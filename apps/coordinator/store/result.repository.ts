@@ -1,31 +1,39 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Transaction } from 'kysely';
 import type {
   Fidelity,
   Fingerprint,
   LatencyStats,
   MeasuredInput,
   ModelFacts,
+  OpRow,
   OpTypeRow,
   TaskResult,
 } from '#contracts';
 import { DATABASE } from './database.tokens.js';
 import type { Db } from './database.js';
-import type { ResultTable } from './database.types.js';
+import type { Database, ResultTable } from './database.types.js';
 
 @Injectable()
 export class ResultRepository {
   constructor(@Inject(DATABASE) private readonly db: Db) {}
 
   /**
-   * Stores a result and finishes its task in one transaction. Idempotent per (task, attempt): a result
-   * re-sent after a reconnect is ignored. Returns false when it was already stored.
+   * Stores a result in one transaction, with `alsoInside` (finishing its task) in the same one: one
+   * commit per result. Idempotent per (task, attempt): a result re-sent after a reconnect is ignored
+   * (and `alsoInside` not run). Returns false when it was already stored.
    */
-  async store(result: TaskResult, now: number): Promise<boolean> {
+  async store(
+    result: TaskResult,
+    now: number,
+    alsoInside?: (trx: Transaction<Database>) => Promise<void>,
+    inTransaction?: Transaction<Database>,
+  ): Promise<boolean> {
     const m = result.measurement;
     if (!m) {
       throw new Error('result without measurement');
     }
-    return this.db.transaction().execute(async (trx) => {
+    const store = async (trx: Transaction<Database>): Promise<boolean> => {
       const inserted = await trx
         .insertInto('results')
         .values({
@@ -47,6 +55,7 @@ export class ResultRepository {
           inputs_json: JSON.stringify(m.inputs),
           op_types_json: JSON.stringify(m.opTypes),
           fidelity_json: m.fidelity ? JSON.stringify(m.fidelity) : null,
+          ops_json: JSON.stringify(m.ops),
           created_at: now,
         })
         .onConflict((oc) => oc.columns(['task_id', 'attempt']).doNothing())
@@ -54,25 +63,10 @@ export class ResultRepository {
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
         return false;
       }
-      // SQLite caps bound parameters per statement; insert per-node rows in slices.
-      for (let i = 0; i < m.ops.length; i += 100) {
-        await trx
-          .insertInto('result_ops')
-          .values(
-            m.ops.slice(i, i + 100).map((op) => ({
-              task_id: result.taskId,
-              attempt: result.attempt,
-              node: op.node,
-              op_type: op.opType,
-              provider: op.provider,
-              median_ms: op.medianMs,
-              share: op.share,
-            })),
-          )
-          .execute();
-      }
+      await alsoInside?.(trx);
       return true;
-    });
+    };
+    return inTransaction ? store(inTransaction) : this.db.transaction().execute(store);
   }
 
   async listForRun(runId: string): Promise<TaskResult[]> {
@@ -98,13 +92,7 @@ export class ResultRepository {
   }
 
   private async toResult(row: ResultTable): Promise<TaskResult> {
-    const ops = await this.db
-      .selectFrom('result_ops')
-      .select(['node', 'op_type', 'provider', 'median_ms', 'share'])
-      .where('task_id', '=', row.task_id)
-      .where('attempt', '=', row.attempt)
-      .orderBy('id')
-      .execute();
+    const ops = row.ops_json !== null ? (JSON.parse(row.ops_json) as OpRow[]) : await this.legacyOps(row);
     return {
       taskId: row.task_id,
       attempt: row.attempt,
@@ -120,18 +108,30 @@ export class ResultRepository {
         latency: JSON.parse(row.latency_json) as LatencyStats,
         peakRssBytes: String(row.peak_rss_bytes),
         arenaPeakBytes: String(row.arena_peak_bytes),
-        ops: ops.map((o) => ({
-          node: o.node,
-          opType: o.op_type,
-          provider: o.provider,
-          medianMs: o.median_ms,
-          share: o.share,
-        })),
+        ops,
         opTypes: JSON.parse(row.op_types_json) as OpTypeRow[],
         profiledRunMedianMs: row.profiled_run_median_ms,
         inputs: JSON.parse(row.inputs_json) as MeasuredInput[],
         fidelity: row.fidelity_json ? (JSON.parse(row.fidelity_json) as Fidelity) : undefined,
       },
     };
+  }
+
+  /** Results stored before ops_json existed keep their per-node rows in result_ops. */
+  private async legacyOps(row: ResultTable): Promise<OpRow[]> {
+    const ops = await this.db
+      .selectFrom('result_ops')
+      .select(['node', 'op_type', 'provider', 'median_ms', 'share'])
+      .where('task_id', '=', row.task_id)
+      .where('attempt', '=', row.attempt)
+      .orderBy('id')
+      .execute();
+    return ops.map((o) => ({
+      node: o.node,
+      opType: o.op_type,
+      provider: o.provider,
+      medianMs: o.median_ms,
+      share: o.share,
+    }));
   }
 }

@@ -174,43 +174,22 @@ export class RunRepository {
     return this.db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  async markTaskRunning(id: string, attempt: number, now: number, leaseExpiresAt: number): Promise<void> {
-    await this.db
-      .updateTable('tasks')
-      .set({ state: 'running', started_at: now, lease_expires_at: leaseExpiresAt })
-      .where('id', '=', id)
-      .where('attempt', '=', attempt)
-      .where('state', 'in', ACTIVE_TASK_STATES)
-      .execute();
-  }
-
-  async renewLeases(agentId: string, taskIds: string[], leaseExpiresAt: number): Promise<void> {
+  async renewLeases(
+    agentId: string,
+    taskIds: string[],
+    leaseExpiresAt: number,
+    trx?: Transaction<Database>,
+  ): Promise<void> {
     if (taskIds.length === 0) {
       return;
     }
-    await this.db
+    await (trx ?? this.db)
       .updateTable('tasks')
       .set({ lease_expires_at: leaseExpiresAt })
       .where('agent_id', '=', agentId)
       .where('id', 'in', taskIds)
       .where('state', 'in', ACTIVE_TASK_STATES)
       .execute();
-  }
-
-  async finishTask(
-    id: string,
-    state: 'succeeded' | 'failed' | 'cancelled',
-    now: number,
-    error: string | null,
-    trx?: Transaction<Database>,
-  ): Promise<boolean> {
-    const result = await (trx ?? this.db)
-      .updateTable('tasks')
-      .set({ state, finished_at: now, error, lease_expires_at: null })
-      .where('id', '=', id)
-      .where('state', 'not in', FINISHED_TASK_STATES)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
   }
 
   async expiredLeases(now: number): Promise<TaskTable[]> {

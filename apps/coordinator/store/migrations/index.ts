@@ -4,6 +4,7 @@ import { variantsRuntimesMigration } from './2026-11-29T0100-variants-runtimes.m
 import { suitesVerdictsMigration } from './2026-11-29T0200-suites-verdicts.migration.js';
 import { authMigration } from './2026-11-29T0400-auth.migration.js';
 import { replicasMigration } from './2026-11-29T0500-replicas.migration.js';
+import { resultOpsJsonMigration } from './2026-11-29T0600-result-ops-json.migration.js';
 
 // Timestamped names keep the order stable; new migrations are appended, never edited.
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-29T0200-suites-verdicts': suitesVerdictsMigration,
   '2026-11-29T0400-auth': authMigration,
   '2026-11-29T0500-replicas': replicasMigration,
+  '2026-11-29T0600-result-ops-json': resultOpsJsonMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

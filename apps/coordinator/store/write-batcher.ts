@@ -1,0 +1,90 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Transaction } from 'kysely';
+import { DATABASE } from './database.tokens.js';
+import { type Db, dialectOf } from './database.js';
+import type { Database } from './database.types.js';
+
+type Work = (trx: Transaction<Database>) => Promise<unknown>;
+
+interface Job {
+  work: Work;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/** Jobs one commit carries at most. */
+const MAX_BATCH = 64;
+/**
+ * How long the first write of a batch waits for company. Nothing waits on these commits but an ack
+ * (the next task is dispatched as soon as a result arrives), so a few milliseconds cost nobody.
+ */
+const GATHER_MS = 5;
+/** PostgreSQL commits wait for the WAL flush: a few at once keep the results flowing meanwhile. */
+const POSTGRES_LANES = 3;
+
+/**
+ * Group commit for the writes every task makes (its start, its result and end). A commit costs more
+ * than the statements it carries: SQLite writes its WAL, PostgreSQL waits for the WAL flush. Writes
+ * arriving within GATHER_MS of each other, or while a commit is under way, share one commit. Each job
+ * resolves only after its commit. If one job fails, the
+ * batch is rolled back and its jobs run again one by one, so only that job fails.
+ * Jobs must do nothing but database work inside `work`: it may run twice.
+ */
+@Injectable()
+export class WriteBatcher {
+  private queue: Job[] = [];
+  private draining = false;
+  /** Commits under way at once: one on SQLite (one connection), a few on PostgreSQL (a pool). */
+  private readonly lanes: number;
+  private busy = 0;
+
+  constructor(@Inject(DATABASE) private readonly db: Db) {
+    this.lanes = dialectOf(db) === 'postgres' ? POSTGRES_LANES : 1;
+  }
+
+  run<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve, reject });
+      if (!this.draining) {
+        this.draining = true;
+        setTimeout(() => this.drain(), GATHER_MS);
+      }
+    });
+  }
+
+  /** Starts commits while lanes are free; each finished commit takes the next batch at once. */
+  private drain(): void {
+    this.draining = false;
+    while (this.busy < this.lanes && this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      this.busy += 1;
+      void this.commit(batch).finally(() => {
+        this.busy -= 1;
+        this.drain();
+      });
+    }
+    // Writes queued while every lane is busy start when one frees up (above), not after GATHER_MS.
+    this.draining = this.queue.length > 0;
+  }
+
+  private async commit(batch: Job[]): Promise<void> {
+    const values: unknown[] = [];
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (const job of batch) {
+          values.push(await job.work(trx));
+        }
+      });
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      for (const job of batch) {
+        await this.commit([job]);
+      }
+      return;
+    }
+    batch.forEach((job, i) => job.resolve(values[i]));
+  }
+}
