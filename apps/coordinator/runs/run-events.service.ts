@@ -22,9 +22,11 @@ interface EventBatch {
 }
 
 /**
- * Fan-out of run changes to WatchRun streams. The store stays the source of truth. With replicas, every
- * event also goes to the other replicas over the cluster's notifications; progress and results (the
- * bulky ones) only for runs that some replica watches, since nothing else on another replica needs them.
+ * Fan-out of run changes to WatchRun streams. The store stays the source of truth. With replicas, events
+ * go to the other replicas over the cluster's notifications: run states and verdicts always; task
+ * changes, progress and results only for runs that some replica watches (nothing else there needs
+ * them; at a thousand agents they were most of the database's work), and task ends that may concern an
+ * agent of another replica.
  */
 @Injectable()
 export class RunEventsService implements OnModuleInit, OnModuleDestroy {
@@ -84,8 +86,12 @@ export class RunEventsService implements OnModuleInit, OnModuleDestroy {
     this.publish({ runId: run.id, event: { run } }, true);
   }
 
-  task(task: Task): void {
-    this.publish({ runId: task.runId, event: { task } }, true);
+  /**
+   * `forward`: send it to the other replicas even if none watches the run: a task that ended here while
+   * its agent may be connected to another replica (a cancelled run) must stop there too.
+   */
+  task(task: Task, forward = false): void {
+    this.publish({ runId: task.runId, event: { task } }, forward);
   }
 
   progress(runId: string, progress: TaskProgress): void {

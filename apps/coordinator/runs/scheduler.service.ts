@@ -458,7 +458,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
         // Agents of other replicas hear of it from the task's event.
         const row = await this.dispatchRepo.finishTask(task.id, 'cancelled', Date.now(), 'run cancelled');
         if (row) {
-          this.events.task(toTask(row));
+          this.publishEnd(row);
         }
       }
     });
@@ -487,7 +487,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   /** `row`: the task's new row if this call ended it. */
   private async finished(runId: string, row: TaskTable | undefined): Promise<void> {
     if (row) {
-      this.events.task(toTask(row));
+      this.publishEnd(row);
     }
     if (!(await this.dispatchRepo.hasUnfinishedTasks(runId))) {
       // Replicas finishing a run's last tasks at once: the lock lets one of them settle the run.
@@ -522,6 +522,11 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   private forgetRun(runId: string): void {
     this.requests.delete(runId);
     this.startedRuns.delete(runId);
+  }
+
+  /** A task's end reaches the other replicas when its agent is not connected here (it may be there). */
+  private publishEnd(row: TaskTable): void {
+    this.events.task(toTask(row), !(row.agent_id && this.agents.get(row.agent_id)));
   }
 
   private async publishTask(taskId: string): Promise<void> {
