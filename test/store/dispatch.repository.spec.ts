@@ -139,3 +139,26 @@ await postgresTest('two replicas sweeping at once lease disjoint tasks, each tas
     await fresh.drop();
   }
 });
+
+await forEachDialect(
+  'each idle agent is offered its own oldest task, however many older ones another has',
+  async (db) => {
+    const dispatch = new DispatchRepository(db);
+    const model = await seedArtifact(db, 'model');
+    await seedRun(
+      db,
+      'run_busy',
+      Array.from({ length: 10 }, (_, i) => newTask(`x${i}`, model, { agentId: 'x' })),
+      100,
+    );
+    await seedRun(db, 'run_late', [newTask('y_second', model, { agentId: 'y' })], 300);
+    await seedRun(db, 'run_early', [newTask('y_first', model, { agentId: 'y' })], 200);
+    let offered: string[] = [];
+    const leased = await dispatch.leaseQueued(['x', 'y'], 4, 1_000, (queued) => {
+      offered = queued.map((t) => t.id);
+      return Promise.resolve(queued.map((t) => ({ taskId: t.id, agentId: t.agent_id! })));
+    });
+    assert.deepEqual(offered, ['x0', 'y_first'], "x's nine other tasks do not crowd y out");
+    assert.deepEqual(leased.map((t) => t.id).sort(), ['x0', 'y_first']);
+  },
+);

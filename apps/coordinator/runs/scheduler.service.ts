@@ -25,7 +25,7 @@ import { RunLifecycle } from './run-lifecycle.service.js';
 
 // A task whose lease expires this many times (agent died, network gone) fails instead of looping forever.
 const MAX_ATTEMPTS = 3;
-/** Queued rows one sweep reads per idle agent (bound tasks of busy agents are in the way), within bounds. */
+/** Unbound queued rows one sweep reads per idle agent (some may fit none of them), within bounds. */
 const ROWS_PER_IDLE_AGENT = 2;
 const MIN_SWEEP_ROWS = 64;
 const MAX_SWEEP_ROWS = 4_000;

@@ -53,9 +53,7 @@ export class DispatchRepository {
       }
       // Index range scans (tasks_queue: state, agent_id, created_at, seq) instead of one OR that
       // would walk every queued task of the farm to find the few bound to these agents.
-      const bound = this.postgres
-        ? await this.oldestBoundPerAgent(trx, agentIds)
-        : await this.queuedOldestFirst(trx, limit, (q) => q.where('agent_id', 'in', agentIds));
+      const bound = await this.oldestBoundPerAgent(trx, agentIds);
       const unbound = await this.queuedOldestFirst(trx, limit, (q) => q.where('agent_id', 'is', null));
       const queued = [...bound, ...unbound].sort(oldestFirst).slice(0, limit);
       const picks = queued.length > 0 ? await choose(queued, trx) : [];
@@ -85,11 +83,20 @@ export class DispatchRepository {
   }
 
   /**
-   * PostgreSQL: the oldest queued task bound to each agent, one index probe and one row lock per agent.
+   * The oldest queued task bound to each agent. PostgreSQL: one index probe and one row lock per agent.
    * (FOR UPDATE on every queued row of hundreds of agents, to keep one each, dirtied pages by the
    * thousand per sweep.) Explicit collation: the column's "C" against the array's default.
    */
   private async oldestBoundPerAgent(trx: Transaction<Database>, agentIds: string[]): Promise<TaskTable[]> {
+    if (!this.postgres) {
+      // SQLite takes no row locks: the first row per agent by a window over the agents' queued rows.
+      const { rows } = await sql<TaskTable & { pick: number }>`
+        SELECT * FROM (
+          SELECT *, row_number() OVER (PARTITION BY agent_id ORDER BY created_at, seq, id) AS pick
+          FROM tasks WHERE state = 'queued' AND agent_id IN (${sql.join(agentIds)})
+        ) WHERE pick = 1`.execute(trx);
+      return rows.map(({ pick: _, ...task }) => task);
+    }
     const { rows } = await sql<TaskTable>`
       SELECT t.* FROM unnest(${agentIds}::text[]) AS a(id)
       CROSS JOIN LATERAL (
