@@ -22,6 +22,7 @@ export {
   type LiveSample,
   type ProgressLike,
 } from './live-samples.adapter.js';
+export { SeenIndexes } from './seen-indexes.js';
 export {
   AGENT_INFO_LABELS,
   createCoordinatorMetrics,

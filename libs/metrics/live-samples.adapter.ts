@@ -36,6 +36,9 @@ export function liveSamplesOf(progress: ProgressLike): LiveSample[] {
 }
 
 /** The samples of a finished task not yet exported live, so each timed iteration is observed exactly once. */
-export function remainingSamples(samplesMs: readonly number[], seen: ReadonlySet<number>): number[] {
+export function remainingSamples(
+  samplesMs: readonly number[],
+  seen: { has(index: number): boolean },
+): number[] {
   return samplesMs.filter((_, i) => !seen.has(i));
 }

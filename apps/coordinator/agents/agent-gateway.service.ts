@@ -167,9 +167,20 @@ export class AgentGatewayService {
 
   private async handle(agent: ConnectedAgent, message: ConnectRequest): Promise<void> {
     if (message.heartbeat) {
-      await this.scheduler.onHeartbeat(agent, message.heartbeat.runningTaskIds, true);
+      // Not awaited: these writes wait for a group commit, and the agent's progress behind them would
+      // pile up meanwhile. Nothing later on the stream depends on them (a result orders itself after a
+      // start in the same commit queue).
+      this.background(
+        agent,
+        'heartbeat',
+        this.scheduler.onHeartbeat(agent, message.heartbeat.runningTaskIds, true),
+      );
     } else if (message.started) {
-      await this.scheduler.onStarted(agent, message.started.taskId, message.started.attempt);
+      this.background(
+        agent,
+        'started',
+        this.scheduler.onStarted(agent, message.started.taskId, message.started.attempt),
+      );
     } else if (message.progress) {
       await this.scheduler.onProgress(message.progress);
     } else if (message.result) {
@@ -181,6 +192,12 @@ export class AgentGatewayService {
     } else if (message.hello) {
       throw new DomainError(DomainErrorCode.INVALID_REQUEST, 'Connect: hello sent twice on one stream');
     }
+  }
+
+  private background(agent: ConnectedAgent, what: string, work: Promise<void>): void {
+    work.catch((e: unknown) =>
+      this.logger.warn(`agent ${agent.name}: ${what} not stored: ${errorMessage(e)}`),
+    );
   }
 
   private disconnect(agent: ConnectedAgent | undefined): void {

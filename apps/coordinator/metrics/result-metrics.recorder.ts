@@ -13,7 +13,12 @@ export class ResultMetricsRecorder {
 
   constructor(private readonly metrics: CoordinatorMetrics) {}
 
-  record(labels: ResultLabels, result: TaskResult, seenLive: ReadonlySet<number>, nowMs: number): void {
+  record(
+    labels: ResultLabels,
+    result: TaskResult,
+    seenLive: { has(index: number): boolean },
+    nowMs: number,
+  ): void {
     const m = result.measurement;
     if (!m) {
       return;

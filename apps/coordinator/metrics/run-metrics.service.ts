@@ -2,7 +2,13 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import { type Subscription } from 'rxjs';
 import type { Task, TaskProgress, TaskResult, WatchRunResponse } from '#contracts';
 import { errorMessage } from '#common';
-import { type CoordinatorMetrics, type ResultLabels, liveSamplesOf, msToSeconds } from '#metrics';
+import {
+  type CoordinatorMetrics,
+  type ResultLabels,
+  SeenIndexes,
+  liveSamplesOf,
+  msToSeconds,
+} from '#metrics';
 import { AgentRegistry } from '../agents/agent-registry.service.js';
 import { RunEventsService } from '../runs/run-events.service.js';
 import { RunRepository, toTask } from '../store/run.repository.js';
@@ -19,7 +25,7 @@ interface TrackedTask {
   latency?: { observe(value: number): void };
   attempt: number;
   /** Timed iterations already observed live; the result adds only the others. */
-  seen: Set<number>;
+  seen: SeenIndexes;
 }
 
 // The scheduler's give-up message for a task whose lease expired on its last attempt.
@@ -83,7 +89,7 @@ export class RunMetricsService implements OnModuleInit, OnModuleDestroy {
           this.tasks.set(task.id, {
             labels: taskLabels(task, this.agents.get(task.agentId)),
             attempt: task.attempt,
-            seen: new Set(),
+            seen: new SeenIndexes(),
           });
         }
         return;
@@ -110,8 +116,7 @@ export class RunMetricsService implements OnModuleInit, OnModuleDestroy {
       if (tracked.seen.size >= MAX_LIVE_SAMPLES_PER_TASK) {
         return; // the result brings every sample not observed live; this set must not grow without bound
       }
-      if (!tracked.seen.has(sample.index)) {
-        tracked.seen.add(sample.index);
+      if (tracked.seen.add(sample.index)) {
         tracked.latency ??= this.metrics.inferenceLatency.labels(tracked.labels);
         tracked.latency.observe(msToSeconds(sample.ms));
       }
@@ -128,6 +133,6 @@ export class RunMetricsService implements OnModuleInit, OnModuleDestroy {
       }
       labels = taskLabels(toTask(row), this.agents.get(result.agentId));
     }
-    this.recorder.record(labels, result, tracked?.seen ?? new Set(), Date.now());
+    this.recorder.record(labels, result, tracked?.seen ?? new SeenIndexes(), Date.now());
   }
 }
