@@ -109,17 +109,18 @@ export class ClusterService implements OnModuleInit, OnModuleDestroy {
    * Runs `work` while holding the farm-wide lock `name`: a PostgreSQL advisory lock taken with
    * pg_try_advisory_lock on a connection of its own, outside the pool, so waiting for a lock never
    * holds a pooled connection that the holder's work needs (that starves the pool into a deadlock).
-   * One caller per name per replica at a time: advisory locks are re-entrant within a session. A replica
-   * that dies releases its locks with its connection.
+   * One caller per name per replica at a time (advisory locks are re-entrant within a session); with
+   * SQLite that in-process order is the whole lock. A replica that dies releases its locks with its
+   * connection.
    */
   async withLock<T>(name: string, work: () => Promise<T>): Promise<T> {
-    if (!this.shared) {
-      return work();
-    }
     let queue = this.lockQueues.get(name);
     if (!queue) {
       queue = new SerialQueue();
       this.lockQueues.set(name, queue);
+    }
+    if (!this.shared) {
+      return queue.run(work);
     }
     return queue.run(async () => {
       await this.acquire(name);
