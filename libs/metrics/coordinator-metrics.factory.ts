@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { INFERENCE_LATENCY_BUCKETS_SECONDS } from './latency-buckets.js';
+import { LatencyHistogram } from './latency-histogram.js';
 import { METRIC, RESULT_LABELS, TASK_STATUSES, type TaskStatusLabel } from './metric-names.js';
 
 export const AGENT_INFO_LABELS = [
@@ -25,13 +26,13 @@ const OP_LABELS = [...RESULT_LABELS, 'op_type', 'provider'] as const;
 export function createCoordinatorMetrics(registry: Registry, health: FarmHealthSource) {
   const registers = [registry];
   const metrics = {
-    inferenceLatency: new Histogram({
-      name: METRIC.inferenceLatency,
-      help: 'Timed inference latency; observed live while a task runs, completed from its result.',
-      labelNames: RESULT_LABELS,
-      buckets: [...INFERENCE_LATENCY_BUCKETS_SECONDS],
+    inferenceLatency: new LatencyHistogram(
+      METRIC.inferenceLatency,
+      'Timed inference latency; observed live while a task runs, completed from its result.',
+      RESULT_LABELS,
+      INFERENCE_LATENCY_BUCKETS_SECONDS,
       registers,
-    }),
+    ),
     resultLatency: new Gauge({
       name: METRIC.resultLatency,
       help: 'Latency statistic of the last result (stat: median, p90, p99, mean, min, max).',

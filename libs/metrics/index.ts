@@ -23,6 +23,7 @@ export {
   type ProgressLike,
 } from './live-samples.adapter.js';
 export { SeenIndexes } from './seen-indexes.js';
+export { LatencyHistogram, type HistogramSeries } from './latency-histogram.js';
 export {
   AGENT_INFO_LABELS,
   createCoordinatorMetrics,

@@ -1,6 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Observable, type Subscriber, type Subscription } from 'rxjs';
-import type { AgentHello, ConnectRequest, ConnectResponse, FetchModelResponse } from '#contracts';
+import type {
+  AgentHello,
+  ConnectRequest,
+  ConnectResponse,
+  FetchModelResponse,
+  TaskProgress,
+} from '#contracts';
 import { DomainError, DomainErrorCode, SerialQueue, errorMessage } from '#common';
 import { ArtifactStore, assertSha256 } from '../artifacts/artifact-store.js';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinator.config.js';
@@ -68,6 +74,12 @@ export class AgentGatewayService {
                 `agent sends faster than the coordinator can store (${pending} messages waiting); reconnect`,
               ),
             );
+            return;
+          }
+          // Progress is most of what agents send (thousands of messages a second at a thousand agents):
+          // when nothing of this agent is waiting and the task's run is known, it is published right
+          // here, without a trip through the queue's promises. Order is kept: nothing is ahead of it.
+          if (pending === 0 && agent && message.progress && this.progressNow(message.progress, fail)) {
             return;
           }
           pending += 1;
@@ -191,6 +203,16 @@ export class AgentGatewayService {
       agent.send({ ack: { taskId: message.failed.taskId, attempt: message.failed.attempt } });
     } else if (message.hello) {
       throw new DomainError(DomainErrorCode.INVALID_REQUEST, 'Connect: hello sent twice on one stream');
+    }
+  }
+
+  /** False when the task's run must be looked up first (in order, through the queue). */
+  private progressNow(progress: TaskProgress, fail: (error: unknown) => void): boolean {
+    try {
+      return this.scheduler.progressNow(progress);
+    } catch (error) {
+      fail(error);
+      return true;
     }
   }
 

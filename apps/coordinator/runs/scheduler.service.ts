@@ -367,6 +367,15 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /** Publishes progress at once when its task's run is known here; false when it must be looked up. */
+  progressNow(progress: TaskProgress): boolean {
+    const runId = this.taskRuns.get(progress.taskId);
+    if (runId) {
+      this.events.progress(runId, progress);
+    }
+    return runId !== undefined;
+  }
+
   async onProgress(progress: TaskProgress): Promise<void> {
     const runId = this.taskRuns.get(progress.taskId) ?? (await this.runs.findTask(progress.taskId))?.run_id;
     if (runId) {
