@@ -45,7 +45,7 @@ process.stderr.write(
   `bench-scale: ${o.agents} agents, ${o.workers} generator threads, ${o.agentsPerChannel} streams per channel; ` +
     `per task: started, ${o.progressMessages} x progress(${o.samplesPerProgress} samples), result ` +
     `(${shared.resultBody.length} B: ${o.opRows} op rows, ${o.resultSamples} samples); paced offer ${o.rate} tasks/s ` +
-    `(fake execution ${Math.round((o.agents / o.rate) * 1000)} ms); ` +
+    `(fake execution ${Math.round((o.agents / o.rate) * 1000)} ms ± ${Math.round(o.execSpread * 100)} %); ` +
     (o.ingestWindowS > 0
       ? `ingest phase: held tasks, progress(${o.samplesPerProgress} samples) as fast as flow control allows, ` +
         `window ${o.ingestWindowS} s\n`
@@ -75,7 +75,7 @@ addRatios(rows);
 const lines = [
   markdownTable(rows),
   '',
-  `${o.agents} simulated agents; paced phase: offered ${o.rate} tasks/s (fake execution ${Math.round((o.agents / o.rate) * 1000)} ms per task), ` +
+  `${o.agents} simulated agents; paced phase: offered ${o.rate} tasks/s (fake execution ${Math.round((o.agents / o.rate) * 1000)} ms ± ${Math.round(o.execSpread * 100)} % per task, uniform), ` +
     `warm-up ${o.warmupS} s, window ${o.windowS} s; saturated phase (sat.): results sent at once, window ${o.saturatedWindowS} s; ` +
     (o.ingestWindowS > 0
       ? `ingest phase: every agent holds one task (started, no result) and streams progress messages of ${o.samplesPerProgress} ` +

@@ -15,6 +15,12 @@ export interface WorkerSetup {
   fingerprint: object;
   execMs: number;
   /**
+   * Each fake execution lasts execMs x (1 ± execSpread), uniformly. With one fixed duration the agents that
+   * got work in one sweep all finish in one burst again, forever: the paced phase would measure a burst of
+   * a thousand results every 1.6 s instead of a rate, which no farm of real models of different sizes sees.
+   */
+  execSpread: number;
+  /**
    * Ingest phase: an agent streams at most this many samples (firstIndex 0, S, 2S, ...) on one task, the
    * coordinator's live cap per task (MAX_LIVE_SAMPLES_PER_TASK); there it reports the result and takes the next.
    */

@@ -216,11 +216,12 @@ class SimAgent {
       this.result(task);
       return;
     }
+    const ms = execMs * (1 + setup.execSpread * (2 * Math.random() - 1));
     // Progress messages spread over the fake execution, as a real agent sends them every ~250 ms.
     for (let k = 0; k < K; k++) {
-      task.timers.push(setTimeout(() => this.progress(task, k), ((k + 1) * execMs) / (K + 1)));
+      task.timers.push(setTimeout(() => this.progress(task, k), ((k + 1) * ms) / (K + 1)));
     }
-    task.timers.push(setTimeout(() => this.result(task), execMs));
+    task.timers.push(setTimeout(() => this.result(task), ms));
   }
 
   private progress(task: Task, k: number): void {

@@ -24,6 +24,8 @@ export interface BenchOptions {
   opRows: number;
   /** Offered load of the paced phase, tasks/s: each fake execution lasts agents / rate seconds. */
   rate: number;
+  /** Fake executions last agents / rate seconds x (1 ± this), uniformly (see WorkerSetup.execSpread). */
+  execSpread: number;
   warmupS: number;
   windowS: number;
   saturatedWarmupS: number;
@@ -57,6 +59,8 @@ export const USAGE = `node dist/scripts/bench-scale.js [options]
   --result-samples N       timed samples in each result (50)
   --op-rows N              per-op rows in each result (100)
   --rate R                 paced phase: offered tasks/s, each agent "runs" a task agents/R s (625)
+  --exec-spread F          each fake execution lasts agents/R s x (1 ± F), uniformly, so agents do not
+                           all finish in step (0.5; 0 = all equal)
   --warmup S / --window S  paced phase warm-up and measuring window, seconds (5 / 15)
   --saturated-window S     saturated phase (tasks reported at once) window, 0 to skip (10)
   --ingest-window S        ingest phase window, after a 3 s warm-up: each agent holds one task and
@@ -80,6 +84,14 @@ function int(value: string, name: string, min: number): number {
   return n;
 }
 
+function fraction(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 0.9) {
+    throw new Error(`--${name} must be a number from 0 to 0.9 (got '${value}')\n${USAGE}`);
+  }
+  return n;
+}
+
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
@@ -95,6 +107,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'result-samples': { type: 'string', default: '50' },
       'op-rows': { type: 'string', default: '100' },
       rate: { type: 'string', default: '625' },
+      'exec-spread': { type: 'string', default: '0.5' },
       warmup: { type: 'string', default: '5' },
       window: { type: 'string', default: '15' },
       'saturated-window': { type: 'string', default: '10' },
@@ -148,6 +161,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     resultSamples: int(values['result-samples'], 'result-samples', 1),
     opRows: int(values['op-rows'], 'op-rows', 1),
     rate: int(values.rate, 'rate', 1),
+    execSpread: fraction(values['exec-spread'], 'exec-spread'),
     warmupS: int(values.warmup, 'warmup', 0),
     windowS: int(values.window, 'window', 1),
     saturatedWarmupS: 2,

@@ -162,6 +162,7 @@ export async function runScenario(
       resultBody: shared.resultBody,
       fingerprint: shared.fingerprint,
       execMs: pacedExecMs,
+      execSpread: o.execSpread,
       ingestSamplesPerTask: LIVE_SAMPLES_CAP_PER_TASK,
     });
     const gen = generator;
@@ -265,7 +266,7 @@ export async function runScenario(
           ? `${name}: every agent holds one task and streams progress (${o.samplesPerProgress} samples each); ` +
               `all held one ${allHeldS === undefined ? 'NOT within the limit' : `after ${allHeldS.toFixed(1)} s`}; ` +
               `warm-up ${warmupS} s, window ${windowS} s`
-          : `${name}: fake execution ${execMs} ms, warm-up ${warmupS} s, window ${windowS} s`,
+          : `${name}: fake execution ${execMs} ms${execMs > 0 ? ` ± ${Math.round(o.execSpread * 100)} %` : ''}, warm-up ${warmupS} s, window ${windowS} s`,
       );
       while (nowMs() < start) {
         await sleep(Math.min(200, start - nowMs()));
@@ -294,6 +295,7 @@ export async function runScenario(
       const generatorMs =
         (after.generator.user + after.generator.system - before.generator.user - before.generator.system) /
         1000;
+      const tail = (q: number): string => quantile(stats.latencies, q).toFixed(0);
       const r: PhaseResult = {
         windowS,
         execMs,
@@ -344,7 +346,8 @@ export async function runScenario(
               `(loop delay p99 ${r.generatorLoopP99Ms.toFixed(1)} ms)` +
               (r.postgresCpuPct === undefined ? '' : `, PostgreSQL CPU ${r.postgresCpuPct.toFixed(0)} %`) +
               `, others on this machine ${r.othersCpuPct.toFixed(0)} %`
-          : `${name}: ${r.tasksPerS.toFixed(0)} tasks/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ` +
+          : `${name}: ${r.tasksPerS.toFixed(0)} tasks/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms ` +
+              `(p90 ${tail(0.9)}, p95 ${tail(0.95)}, p99.9 ${tail(0.999)}, max ${tail(1)} ms), ` +
               `${r.samplesPerS.toFixed(0)} samples/s ingested (${r.samplesSentPerS.toFixed(0)} sent), ` +
               `server CPU ${r.serverCpuPct.map((c) => c.toFixed(0)).join('+')} %, generator CPU ${r.generatorCpuPct.toFixed(0)} % ` +
               `(loop delay p99 ${r.generatorLoopP99Ms.toFixed(1)} ms)` +

@@ -3,15 +3,26 @@ import { type CoordinatorMetrics, type ResultLabels, msToSeconds, remainingSampl
 
 const STATS = ['median', 'p90', 'p99', 'mean', 'min', 'max'] as const;
 
+interface LastResult {
+  labels: ResultLabels;
+  result: TaskResult;
+  nowMs: number;
+}
+
 /**
- * Turns one stored result into the last-result gauges. Per-op rows are summed per (op type, provider):
+ * Turns stored results into metrics. Counted at once: the latency samples not observed live and the
+ * results counter. The last-result gauges only keep the latest result per series and are set from it when
+ * a scrape reads them (see createCoordinatorMetrics). Per-op rows are summed per (op type, provider):
  * node names never become labels. Op series of an earlier result that the new one lacks are removed,
  * so a runtime that fuses differently does not leave ghosts in the per-op panels.
  */
 export class ResultMetricsRecorder {
   private readonly opSeries = new Map<string, string[][]>();
+  private pending = new Map<string, LastResult>();
 
-  constructor(private readonly metrics: CoordinatorMetrics) {}
+  constructor(private readonly metrics: CoordinatorMetrics) {
+    metrics.onScrape(() => this.flush());
+  }
 
   record(
     labels: ResultLabels,
@@ -23,11 +34,29 @@ export class ResultMetricsRecorder {
     if (!m) {
       return;
     }
-    const metrics = this.metrics;
-    const latency = metrics.inferenceLatency.labels(labels);
+    const latency = this.metrics.inferenceLatency.labels(labels);
     for (const ms of remainingSamples(m.samplesMs, seenLive)) {
       latency.observe(msToSeconds(ms));
     }
+    this.metrics.results.inc(labels);
+    this.pending.set(JSON.stringify(labels), { labels, result, nowMs });
+  }
+
+  /** Sets the last-result gauges from the latest result of each series recorded since the last call. */
+  flush(): void {
+    if (this.pending.size === 0) {
+      return;
+    }
+    const pending = this.pending;
+    this.pending = new Map();
+    for (const [seriesKey, last] of pending) {
+      this.setGauges(seriesKey, last);
+    }
+  }
+
+  private setGauges(seriesKey: string, { labels, result, nowMs }: LastResult): void {
+    const m = result.measurement!;
+    const metrics = this.metrics;
     if (m.latency) {
       for (const stat of STATS) {
         metrics.resultLatency.set({ ...labels, stat }, msToSeconds(m.latency[stat]));
@@ -56,12 +85,12 @@ export class ResultMetricsRecorder {
         }
       }
     }
-    this.recordOps(labels, m.ops);
-    metrics.results.inc(labels);
+    this.recordOps(seriesKey, labels, m.ops);
     metrics.resultTimestamp.set(labels, nowMs / 1000);
   }
 
   private recordOps(
+    seriesKey: string,
     labels: ResultLabels,
     ops: { opType: string; provider: string; medianMs: number }[],
   ): void {
@@ -73,7 +102,6 @@ export class ResultMetricsRecorder {
       row.nodes += 1;
       byKey.set(key, row);
     }
-    const seriesKey = JSON.stringify(labels);
     const current = [...byKey.values()].map((r) => [r.op_type, r.provider]);
     for (const [op_type, provider] of this.opSeries.get(seriesKey) ?? []) {
       if (!byKey.has(`${op_type}\u0000${provider}`)) {

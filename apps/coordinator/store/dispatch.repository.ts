@@ -60,7 +60,19 @@ export class DispatchRepository {
       if (picks.length === 0) {
         return [];
       }
-      // One statement for the whole batch; the state check keeps it a compare-and-set on SQLite too.
+      if (!this.postgres) {
+        // No round trips to save on SQLite, and one UPDATE ... CASE over a sweep's rows cost 2-3 ms
+        // (bench-scale --sql-prof) against ~30 µs for each row's own compiled statement.
+        const leased: TaskTable[] = [];
+        for (const p of picks) {
+          const { rows } = await sql<TaskTable>`
+            UPDATE tasks SET state = 'leased', lease_expires_at = ${leaseExpiresAt}, agent_id = ${p.agentId}
+            WHERE id = ${p.taskId} AND state = 'queued' RETURNING *`.execute(trx);
+          leased.push(...rows);
+        }
+        return leased;
+      }
+      // One statement for the whole batch: one round trip. The state check keeps it a compare-and-set.
       return trx
         .updateTable('tasks')
         .set((eb) => {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Transaction } from 'kysely';
 import { DATABASE } from './database.tokens.js';
 import { type Db, dialectOf } from './database.js';
+import { gathererFor } from './gather.js';
 import type { Database } from './database.types.js';
 
 type Work = (trx: Transaction<Database>) => Promise<unknown>;
@@ -18,14 +19,13 @@ const MAX_BATCH = 64;
  * How long the first write of a batch waits for company. Nothing waits on these commits but an ack
  * (the next task is dispatched as soon as a result arrives), so a few milliseconds cost nobody.
  */
-const GATHER_MS = 5;
 /** PostgreSQL commits wait for the WAL flush: a few at once keep the results flowing meanwhile. */
 const POSTGRES_LANES = 3;
 
 /**
  * Group commit for the writes every task makes (its start, its result and end). A commit costs more
  * than the statements it carries: SQLite writes its WAL, PostgreSQL waits for the WAL flush. Writes
- * arriving within GATHER_MS of each other, or while a commit is under way, share one commit. Each job
+ * gathered together (see gather.ts), or arriving while a commit is under way, share one commit. Each job
  * resolves only after its commit. If one job fails, the
  * batch is rolled back and its jobs run again one by one, so only that job fails.
  * Jobs must do nothing but database work inside `work`: it may run twice.
@@ -37,9 +37,12 @@ export class WriteBatcher {
   /** Commits under way at once: one on SQLite (one connection), a few on PostgreSQL (a pool). */
   private readonly lanes: number;
   private busy = 0;
+  /** Also how dispatch sweeps gather idle agents: the same trade-off (see gather.ts). */
+  readonly gather: (fn: () => void) => void;
 
   constructor(@Inject(DATABASE) private readonly db: Db) {
     this.lanes = dialectOf(db) === 'postgres' ? POSTGRES_LANES : 1;
+    this.gather = gathererFor(db);
   }
 
   run<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
@@ -47,7 +50,7 @@ export class WriteBatcher {
       this.queue.push({ work, resolve, reject });
       if (!this.draining) {
         this.draining = true;
-        setTimeout(() => this.drain(), GATHER_MS);
+        this.gather(() => this.drain());
       }
     });
   }
@@ -63,7 +66,7 @@ export class WriteBatcher {
         this.drain();
       });
     }
-    // Writes queued while every lane is busy start when one frees up (above), not after GATHER_MS.
+    // Writes queued while every lane is busy start when one frees up (above), without gathering again.
     this.draining = this.queue.length > 0;
   }
 
