@@ -27,13 +27,11 @@ export function createCoordinatorMetrics(registry: Registry, health: FarmHealthS
   const registers = [registry];
   // The last-result gauges are brought up to date when read, not at every result: at hundreds of
   // results a second, setting some fifty labelled gauges per result was a tenth of the coordinator's
-  // time, for values a scrape every 15 s reads once. Every one of them runs the hooks (the first does
-  // the work), so reading any single family is current too.
-  const scrapeHooks: (() => void)[] = [];
-  const beforeScrape = (): void => {
-    for (const hook of scrapeHooks) {
-      hook();
-    }
+  // time, for values a scrape every 15 s reads once. Every one of them runs the hooks (a hook shares
+  // one update among the callers that come while it runs), so reading any single family is current too.
+  const scrapeHooks: (() => Promise<void>)[] = [];
+  const beforeScrape = async (): Promise<void> => {
+    await Promise.all(scrapeHooks.map((hook) => hook()));
   };
   const metrics = {
     inferenceLatency: new LatencyHistogram(
@@ -162,7 +160,7 @@ export function createCoordinatorMetrics(registry: Registry, health: FarmHealthS
     }),
     health: createFarmHealthGauges(registry, health),
     /** Runs `hook` before any last-result gauge is read (a scrape): where deferred values are applied. */
-    onScrape(hook: () => void): void {
+    onScrape(hook: () => Promise<void>): void {
       scrapeHooks.push(hook);
     },
   };

@@ -2,6 +2,8 @@ import type { TaskResult } from '#contracts';
 import { type CoordinatorMetrics, type ResultLabels, msToSeconds, remainingSamples } from '#metrics';
 
 const STATS = ['median', 'p90', 'p99', 'mean', 'min', 'max'] as const;
+/** Series brought up to date between two yields to the event loop. */
+const FLUSH_SLICE = 100;
 
 interface LastResult {
   labels: ResultLabels;
@@ -18,7 +20,8 @@ interface LastResult {
  */
 export class ResultMetricsRecorder {
   private readonly opSeries = new Map<string, string[][]>();
-  private pending = new Map<string, LastResult>();
+  private readonly pending = new Map<string, LastResult>();
+  private flushing?: Promise<void>;
 
   constructor(private readonly metrics: CoordinatorMetrics) {
     metrics.onScrape(() => this.flush());
@@ -42,15 +45,29 @@ export class ResultMetricsRecorder {
     this.pending.set(JSON.stringify(labels), { labels, result, nowMs });
   }
 
-  /** Sets the last-result gauges from the latest result of each series recorded since the last call. */
-  flush(): void {
-    if (this.pending.size === 0) {
-      return;
-    }
-    const pending = this.pending;
-    this.pending = new Map();
-    for (const [seriesKey, last] of pending) {
-      this.setGauges(seriesKey, last);
+  /**
+   * Sets the last-result gauges from the latest result of each series recorded since the last call.
+   * Callers that come while it runs share it. A slice at a time, yielding between slices: at a thousand
+   * agents one scrape may bring a thousand series up to date, and agents' messages should not wait for all of them.
+   */
+  flush(): Promise<void> {
+    this.flushing ??= this.applyPending().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async applyPending(): Promise<void> {
+    while (this.pending.size > 0) {
+      let n = 0;
+      for (const [seriesKey, last] of this.pending) {
+        this.pending.delete(seriesKey);
+        this.setGauges(seriesKey, last);
+        if (++n === FLUSH_SLICE) {
+          break;
+        }
+      }
+      if (this.pending.size > 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
   }
 

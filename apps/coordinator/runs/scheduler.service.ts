@@ -32,8 +32,6 @@ const MAX_SWEEP_ROWS = 4_000;
 /** Other replicas hear of new work at most this often (a burst of submits is one notification). */
 const WORK_NOTICE_MS = 20;
 const WORK_CHANNEL = 'mlfarm_work';
-/** Sweeps of one replica running at once on PostgreSQL (each holds a pooled connection while it runs). */
-const POSTGRES_SWEEP_SLOTS = 3;
 /** Requests and artifact sizes kept for assignments; cleared when this many pile up (runs ended elsewhere). */
 const CACHE_LIMIT = 10_000;
 const RUN_END_LOCK = 'mlfarm:run-end';
@@ -65,12 +63,6 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   private sweepAll = false;
   private readonly sweepAgents = new Set<string>();
   private sweepQueued = false;
-  /** A sweep was due while every slot was busy. */
-  private sweepWaiting = false;
-  private activeSweeps = 0;
-  /** Agents that a running sweep may lease to: no other sweep of this replica takes them meanwhile. */
-  private readonly sweeping = new Set<string>();
-  private readonly sweepSlots: number;
   private workNotice?: NodeJS.Timeout;
   /** Shutting down: the store closes next, so nothing starts another sweep. */
   private stopped = false;
@@ -87,9 +79,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     private readonly cluster: ClusterService,
     private readonly writes: WriteBatcher,
     private readonly agentRecords: AgentRepository,
-  ) {
-    this.sweepSlots = cluster.shared ? POSTGRES_SWEEP_SLOTS : 1;
-  }
+  ) {}
 
   onModuleInit(): void {
     // Lease checks also make progress after a restart: tasks leased by the previous process expire and return.
@@ -158,43 +148,20 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     this.writes.gather(() => this.runSweep());
   }
 
-  /**
-   * Takes the gathered agents into a sweep. PostgreSQL runs a few sweeps of one replica at once, each with
-   * agents of its own (SKIP LOCKED keeps their tasks apart, as between replicas): a sweep is several
-   * round trips, and one at a time capped dispatch at what one chain of round trips could carry. SQLite
-   * has one connection: one sweep at a time, in line with lease checks and cancellations.
-   */
   private runSweep(): void {
-    this.sweepQueued = false;
-    if (this.activeSweeps >= this.sweepSlots) {
-      this.sweepWaiting = true; // taken when a sweep ends: what was gathered stays gathered
-      return;
-    }
-    const idle = (
-      this.sweepAll
-        ? this.agents.idle()
-        : [...this.sweepAgents]
-            .map((id) => this.agents.get(id))
-            .filter((a): a is ConnectedAgent => a !== undefined && a.runningTaskId === undefined)
-    ).filter((a) => !this.sweeping.has(a.id));
-    this.sweepAll = false;
-    this.sweepAgents.clear();
-    if (idle.length === 0) {
-      return;
-    }
-    idle.forEach((a) => this.sweeping.add(a.id));
-    this.activeSweeps += 1;
-    const sweep = (): Promise<void> => this.dispatch(idle);
-    (this.sweepSlots === 1 ? this.dispatchQueue.run(sweep) : sweep())
-      .catch((e: unknown) => this.logger.error(`dispatch failed: ${errorMessage(e)}`))
-      .finally(() => {
-        idle.forEach((a) => this.sweeping.delete(a.id));
-        this.activeSweeps -= 1;
-        if (this.sweepWaiting && !this.stopped) {
-          this.sweepWaiting = false;
-          this.runSweep();
-        }
-      });
+    void this.dispatchQueue
+      .run(() => {
+        this.sweepQueued = false;
+        const idle = this.sweepAll
+          ? this.agents.idle()
+          : [...this.sweepAgents]
+              .map((id) => this.agents.get(id))
+              .filter((a): a is ConnectedAgent => a !== undefined && a.runningTaskId === undefined);
+        this.sweepAll = false;
+        this.sweepAgents.clear();
+        return this.dispatch(idle);
+      })
+      .catch((e: unknown) => this.logger.error(`dispatch failed: ${errorMessage(e)}`));
   }
 
   private tick(): void {
@@ -207,10 +174,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     this.sweep(undefined);
   }
 
-  private async dispatch(agents: ConnectedAgent[]): Promise<void> {
-    // Still idle now: a sweep may have waited behind a lease check, and a reconnecting agent's hello
-    // may have said it runs something.
-    const idle = agents.filter((a) => a.runningTaskId === undefined);
+  private async dispatch(idle: ConnectedAgent[]): Promise<void> {
     if (idle.length === 0) {
       return;
     }
