@@ -77,9 +77,11 @@ export class AgentGatewayService {
             return;
           }
           // Progress is most of what agents send (thousands of messages a second at a thousand agents):
-          // when nothing of this agent is waiting and the task's run is known, it is published right
-          // here, without a trip through the queue's promises. Order is kept: nothing is ahead of it.
-          if (pending === 0 && agent && message.progress && this.progressNow(message.progress, fail)) {
+          // when the task's run is known here it is published at once, without a trip through the queue.
+          // Nothing ahead of it in the queue can concern it: its task's start is stored in the background
+          // anyway, and its result comes after it on the stream. What waits there is the previous task's
+          // result being stored; progress queued behind it piled up to the bound (and the memory) on PostgreSQL.
+          if (agent && message.progress && this.progressNow(message.progress, fail)) {
             return;
           }
           pending += 1;
