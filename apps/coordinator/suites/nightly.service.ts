@@ -110,11 +110,24 @@ export class NightlyService implements OnModuleInit {
   /**
    * Nightlies after a change were accepted before the change could be confirmed (it needs later points);
    * once it is, "nightly" goes back to the last run before it, so gates stop comparing with the regressed level.
+   * Never forward: when two metrics change at different nights (a slower model is slower to load too, and
+   * noise can put that split a night later), "nightly" stays before the earliest change.
    */
-  private async rollBackNightlyBaseline(key: SeriesKey, lastGoodRunId: string): Promise<void> {
-    const entries = (await this.suiteRuns.entriesOf(lastGoodRunId, key.suite, NIGHTLY_BASELINE)).filter(
-      (e) => e.fingerprint === key.fingerprint,
+  private async rollBackNightlyBaseline(
+    key: SeriesKey,
+    points: { runId: string }[],
+    lastGood: number,
+  ): Promise<void> {
+    const current = (await this.baselines.find(key.suite, NIGHTLY_BASELINE, key.fingerprint)).find(
+      (e) => e.model === key.model,
     );
+    const at = current ? points.findIndex((p) => p.runId === current.runId) : -1;
+    if (at >= 0 && at < lastGood) {
+      return;
+    }
+    const entries = (
+      await this.suiteRuns.entriesOf(points[lastGood]!.runId, key.suite, NIGHTLY_BASELINE)
+    ).filter((e) => e.fingerprint === key.fingerprint);
     await this.baselines.accept(entries, Date.now());
   }
 
@@ -161,7 +174,7 @@ export class NightlyService implements OnModuleInit {
         Date.now(),
       );
       if (inserted && cp.index > 0) {
-        await this.rollBackNightlyBaseline(key, points[cp.index - 1]!.runId);
+        await this.rollBackNightlyBaseline(key, points, cp.index - 1);
       }
       added += inserted ? 1 : 0;
     }
