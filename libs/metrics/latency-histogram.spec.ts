@@ -60,6 +60,7 @@ await test('LatencyHistogram a child keeps counting after its series was removed
   const { ours, fast } = pair();
   const labels = { model: 'm', agent: 'x' };
   const child = fast.labels(labels);
+  assert.doesNotMatch(await ours.metrics(), /_count/, 'no series before its first sample');
   child.observe(0.1);
   fast.remove(labels);
   assert.doesNotMatch(await ours.metrics(), /_count/);

@@ -57,11 +57,12 @@ export class LatencyHistogram<L extends string> {
     }
   }
 
+  /** The series appears at its first observation, as with prom-client, not when it is looked up. */
   labels(labels: Record<L, string>): HistogramSeries {
-    let series = this.seriesOf(labels);
+    let series: Series<L> | undefined;
     return {
       observe: (value) => {
-        if (series.dropped) {
+        if (!series || series.dropped) {
           series = this.seriesOf(labels);
         }
         this.add(series, value);
