@@ -32,6 +32,8 @@ const MAX_SWEEP_ROWS = 4_000;
 /** Other replicas hear of new work at most this often (a burst of submits is one notification). */
 const WORK_NOTICE_MS = 20;
 const WORK_CHANNEL = 'mlfarm_work';
+/** At shutdown, how long a lease check or sweep under way may take to finish before the store closes. */
+const SHUTDOWN_WAIT_MS = 5_000;
 /** Requests and artifact sizes kept for assignments; cleared when this many pile up (runs ended elsewhere). */
 const CACHE_LIMIT = 10_000;
 const RUN_END_LOCK = 'mlfarm:run-end';
@@ -104,10 +106,21 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  onModuleDestroy(): void {
+  /**
+   * The store closes after this (at application shutdown): a lease check or sweep under way finishes
+   * first, and none starts after, so a loaded coordinator stops without "driver has already been
+   * destroyed" errors. Bounded, so a store that hangs cannot hold the shutdown.
+   */
+  async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.workNotice);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.dispatchQueue.run(() => Promise.resolve()),
+      new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   /**
@@ -152,6 +165,9 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     void this.dispatchQueue
       .run(() => {
         this.sweepQueued = false;
+        if (this.stopped) {
+          return Promise.resolve();
+        }
         const idle = this.sweepAll
           ? this.agents.idle()
           : [...this.sweepAgents]
@@ -167,6 +183,9 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   private tick(): void {
     void this.dispatchQueue
       .run(async () => {
+        if (this.stopped) {
+          return;
+        }
         await this.expireLeases();
         await this.failTasksOfLostAgents();
       })
