@@ -1,7 +1,7 @@
 import { type Db, dialectOf } from './database.js';
 
 /** PostgreSQL: how long a burst of writes or idle agents is gathered into one transaction. */
-export const POSTGRES_GATHER_MS = 5;
+const POSTGRES_GATHER_MS = 5;
 
 /**
  * Schedules `fn` to take a gathered batch (a group commit, a dispatch sweep). Measured with

@@ -15,10 +15,6 @@ interface Job {
 
 /** Jobs one commit carries at most. */
 const MAX_BATCH = 64;
-/**
- * How long the first write of a batch waits for company. Nothing waits on these commits but an ack
- * (the next task is dispatched as soon as a result arrives), so a few milliseconds cost nobody.
- */
 /** PostgreSQL commits wait for the WAL flush: a few at once keep the results flowing meanwhile. */
 const POSTGRES_LANES = 3;
 
