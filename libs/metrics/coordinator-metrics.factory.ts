@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { INFERENCE_LATENCY_BUCKETS_SECONDS } from './latency-buckets.js';
+import { LastValueGauge } from './last-value-gauge.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { METRIC, RESULT_LABELS, TASK_STATUSES, type TaskStatusLabel } from './metric-names.js';
 
@@ -29,6 +30,7 @@ export function createCoordinatorMetrics(registry: Registry, health: FarmHealthS
   // results a second, setting some fifty labelled gauges per result was a tenth of the coordinator's
   // time, for values a scrape every 15 s reads once. Every one of them runs the hooks (a hook shares
   // one update among the callers that come while it runs), so reading any single family is current too.
+  // They hold a value per agent, model and op type: LastValueGauge, which sets and writes them cheaply.
   const scrapeHooks: (() => Promise<void>)[] = [];
   const beforeScrape = async (): Promise<void> => {
     await Promise.all(scrapeHooks.map((hook) => hook()));
@@ -41,89 +43,89 @@ export function createCoordinatorMetrics(registry: Registry, health: FarmHealthS
       INFERENCE_LATENCY_BUCKETS_SECONDS,
       registers,
     ),
-    resultLatency: new Gauge({
-      name: METRIC.resultLatency,
-      help: 'Latency statistic of the last result (stat: median, p90, p99, mean, min, max).',
-      labelNames: [...RESULT_LABELS, 'stat'],
+    resultLatency: new LastValueGauge(
+      METRIC.resultLatency,
+      'Latency statistic of the last result (stat: median, p90, p99, mean, min, max).',
+      [...RESULT_LABELS, 'stat'],
       registers,
-      collect: beforeScrape,
-    }),
-    modelLoad: new Gauge({
-      name: METRIC.modelLoad,
-      help: 'Cold session creation time of the last result.',
-      labelNames: RESULT_LABELS,
+      beforeScrape,
+    ),
+    modelLoad: new LastValueGauge(
+      METRIC.modelLoad,
+      'Cold session creation time of the last result.',
+      RESULT_LABELS,
       registers,
-      collect: beforeScrape,
-    }),
-    firstRun: new Gauge({
-      name: METRIC.firstRun,
-      help: 'First inference after load of the last result.',
-      labelNames: RESULT_LABELS,
+      beforeScrape,
+    ),
+    firstRun: new LastValueGauge(
+      METRIC.firstRun,
+      'First inference after load of the last result.',
+      RESULT_LABELS,
       registers,
-      collect: beforeScrape,
-    }),
-    peakMemory: new Gauge({
-      name: METRIC.peakMemory,
-      help: 'Peak memory of the last result (kind: rss = runner process, arena = ONNX Runtime arena).',
-      labelNames: [...RESULT_LABELS, 'kind'],
+      beforeScrape,
+    ),
+    peakMemory: new LastValueGauge(
+      METRIC.peakMemory,
+      'Peak memory of the last result (kind: rss = runner process, arena = ONNX Runtime arena).',
+      [...RESULT_LABELS, 'kind'],
       registers,
-      collect: beforeScrape,
-    }),
-    modelSize: new Gauge({
-      name: METRIC.modelSize,
-      help: 'Size of the model file as measured.',
-      labelNames: ['model', 'variant'],
+      beforeScrape,
+    ),
+    modelSize: new LastValueGauge(
+      METRIC.modelSize,
+      'Size of the model file as measured.',
+      ['model', 'variant'],
       registers,
-      collect: beforeScrape,
-    }),
-    modelGzipSize: new Gauge({
-      name: METRIC.modelGzipSize,
-      help: 'Gzip-compressed size of the model file (what a download costs).',
-      labelNames: ['model', 'variant'],
+      beforeScrape,
+    ),
+    modelGzipSize: new LastValueGauge(
+      METRIC.modelGzipSize,
+      'Gzip-compressed size of the model file (what a download costs).',
+      ['model', 'variant'],
       registers,
-      collect: beforeScrape,
-    }),
-    fidelity: new Gauge({
-      name: METRIC.fidelity,
-      help: 'Output fidelity of the last result against its reference (metric: cosine, top1_agreement, top5_agreement).',
-      labelNames: [...RESULT_LABELS, 'metric'],
+      beforeScrape,
+    ),
+    fidelity: new LastValueGauge(
+      METRIC.fidelity,
+      'Output fidelity of the last result against its reference (metric: cosine, top1_agreement, top5_agreement).',
+      [...RESULT_LABELS, 'metric'],
       registers,
-      collect: beforeScrape,
-    }),
-    snr: new Gauge({
-      name: METRIC.snr,
-      help: 'Signal-to-noise ratio of the outputs against the reference, in dB.',
-      labelNames: RESULT_LABELS,
+      beforeScrape,
+    ),
+    snr: new LastValueGauge(
+      METRIC.snr,
+      'Signal-to-noise ratio of the outputs against the reference, in dB.',
+      RESULT_LABELS,
       registers,
-      collect: beforeScrape,
-    }),
-    opLatency: new Gauge({
-      name: METRIC.opLatency,
-      help: 'Per-run time of all nodes of one op type on one provider (sum of per-node medians, last result).',
-      labelNames: OP_LABELS,
+      beforeScrape,
+    ),
+    opLatency: new LastValueGauge(
+      METRIC.opLatency,
+      'Per-run time of all nodes of one op type on one provider (sum of per-node medians, last result).',
+      OP_LABELS,
       registers,
-      collect: beforeScrape,
-    }),
-    opNodes: new Gauge({
-      name: METRIC.opNodes,
-      help: 'Nodes of one op type placed on one provider (last result); CPU rows of a non-CPU EP are fallbacks.',
-      labelNames: OP_LABELS,
+      beforeScrape,
+    ),
+    opNodes: new LastValueGauge(
+      METRIC.opNodes,
+      'Nodes of one op type placed on one provider (last result); CPU rows of a non-CPU EP are fallbacks.',
+      OP_LABELS,
       registers,
-      collect: beforeScrape,
-    }),
+      beforeScrape,
+    ),
     results: new Counter({
       name: METRIC.results,
       help: 'Results stored.',
       labelNames: RESULT_LABELS,
       registers,
     }),
-    resultTimestamp: new Gauge({
-      name: METRIC.resultTimestamp,
-      help: 'Unix time the last result was stored.',
-      labelNames: RESULT_LABELS,
+    resultTimestamp: new LastValueGauge(
+      METRIC.resultTimestamp,
+      'Unix time the last result was stored.',
+      RESULT_LABELS,
       registers,
-      collect: beforeScrape,
-    }),
+      beforeScrape,
+    ),
     tasksFinished: new Counter({
       name: METRIC.tasksFinished,
       help: 'Tasks that reached a final state.',

@@ -24,6 +24,8 @@ export {
 } from './live-samples.adapter.js';
 export { SeenIndexes } from './seen-indexes.js';
 export { LatencyHistogram, type HistogramSeries } from './latency-histogram.js';
+export { LastValueGauge } from './last-value-gauge.js';
+export { renderExposition } from './exposition.js';
 export {
   AGENT_INFO_LABELS,
   createCoordinatorMetrics,

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { Histogram, Registry } from 'prom-client';
 import { INFERENCE_LATENCY_BUCKETS_SECONDS } from './latency-buckets.js';
 import { LatencyHistogram } from './latency-histogram.js';
+import { renderExposition } from './exposition.js';
 
 const NAME = 'test_latency_seconds';
 const LABELS = ['model', 'agent'] as const;
@@ -43,6 +44,8 @@ await test('LatencyHistogram writes the same exposition as prom-client for the s
   }
   assert.equal(await ours.metrics(), await theirs.metrics());
   assert.match(await ours.metrics(), /test_latency_seconds_count\{model="det.onnx",agent="a-1"\} 68/);
+  // What /metrics serves: the histogram writes its own text, which must be the same.
+  assert.equal(await renderExposition(ours), await theirs.metrics());
 });
 
 await test('LatencyHistogram ignores samples that are not numbers instead of throwing', async () => {

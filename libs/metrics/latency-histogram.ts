@@ -1,4 +1,5 @@
 import type { Metric, MetricValueWithName, Registry } from 'prom-client';
+import { RENDER_SLICE, escapeHelp, formatLabelPairs, formatValue, yieldToLoop } from './exposition.js';
 
 /** The shape prom-client's Registry reads from a metric's get(). */
 export interface HistogramExport {
@@ -13,6 +14,8 @@ type ExportValue = MetricValueWithName<string> & { sharedLabels?: Record<string,
 
 interface Series<L extends string> {
   labels: Record<L, string>;
+  /** Its labels escaped and joined, written once. */
+  pairs: string;
   /** Observations per bucket (not cumulative); the last one is +Inf. */
   counts: Float64Array;
   sum: number;
@@ -120,6 +123,33 @@ export class LatencyHistogram<L extends string> {
     });
   }
 
+  /** The text prom-client writes from getForPromString(), without its per-value formatting (see exposition.ts). */
+  async renderExposition(): Promise<string> {
+    const lines = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} histogram`];
+    const bucket = `${this.name}_bucket{le="`;
+    let n = 0;
+    for (const s of this.series.values()) {
+      const rest = s.pairs ? `,${s.pairs}} ` : '} ';
+      const own = s.pairs ? `{${s.pairs}} ` : ' ';
+      let cumulative = 0;
+      for (let i = 0; i < this.bounds.length; i++) {
+        cumulative += s.counts[i]!;
+        lines.push(`${bucket}${this.boundText[i]}"${rest}${formatValue(cumulative)}`);
+      }
+      lines.push(
+        `${bucket}+Inf"${rest}${formatValue(s.count)}`,
+        `${this.name}_sum${own}${formatValue(s.sum)}`,
+        `${this.name}_count${own}${formatValue(s.count)}`,
+      );
+      n += this.bounds.length + 3;
+      if (n >= RENDER_SLICE) {
+        n = 0;
+        await yieldToLoop();
+      }
+    }
+    return lines.join('\n');
+  }
+
   /** The JSON form (Registry.getMetricsAsJSON): one labels object per value. */
   async get(): Promise<HistogramExport> {
     const data = await this.getForPromString();
@@ -160,6 +190,7 @@ export class LatencyHistogram<L extends string> {
       }
       series = {
         labels: own,
+        pairs: formatLabelPairs(this.labelNames, own),
         counts: new Float64Array(this.bounds.length + 1),
         sum: 0,
         count: 0,

@@ -1,5 +1,6 @@
 import { type Server, createServer } from 'node:http';
 import { type Registry } from 'prom-client';
+import { renderExposition } from './exposition.js';
 
 export interface MetricsServer {
   host: string;
@@ -18,7 +19,7 @@ export async function startMetricsServer(
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    registry.metrics().then(
+    renderExposition(registry).then(
       (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
       (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(error)}\n`),
     );

@@ -80,28 +80,36 @@ export class FarmClient {
   }
 }
 
+export interface MetricQuery {
+  metric: string;
+  /** Only series whose labels contain this (e.g. 'stream="agent_inbound"'). */
+  labels?: string;
+}
+
 /**
- * Sum of one metric over all its series (Prometheus text), or over those whose labels contain `labels`
- * (e.g. 'stream="agent_inbound"'), from each /metrics address; NaN if unreadable.
+ * Per query, the sum of the metric over its series, from one scrape of each /metrics address: a scrape
+ * of a coordinator with a thousand agents' series is itself work for it (and some gauges, such as the
+ * event-loop delay, are reset by each read). NaN where unreadable.
  */
-export async function scrapeSum(httpAddresses: string[], metric: string, labels?: string): Promise<number> {
-  let sum = 0;
+export async function scrapeSums(httpAddresses: string[], queries: MetricQuery[]): Promise<number[]> {
+  const sums = queries.map(() => 0);
   for (const address of httpAddresses) {
+    let text: string;
     try {
-      const text = await (
-        await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(30_000) })
-      ).text();
-      for (const line of text.split('\n')) {
+      text = await (await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(30_000) })).text();
+    } catch {
+      return queries.map(() => NaN);
+    }
+    for (const line of text.split('\n')) {
+      queries.forEach(({ metric, labels }, i) => {
         if (
           (line.startsWith(`${metric}{`) || line.startsWith(`${metric} `)) &&
           (labels === undefined || line.slice(0, line.lastIndexOf(' ')).includes(labels))
         ) {
-          sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+          sums[i]! += Number(line.slice(line.lastIndexOf(' ') + 1));
         }
-      }
-    } catch {
-      return NaN;
+      });
     }
   }
-  return sum;
+  return sums;
 }

@@ -24,13 +24,14 @@ export async function summarizeSql(
       const lines = [
         `SQL of replica ${replica}: ${count} statements (${(count / tasks).toFixed(1)} per result received), ` +
           `${(total / 1000).toFixed(1)} s wall in the driver`,
-        '| wall ms | % | of which prepare ms | count | per task | µs each | statement |',
-        '| ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+        '| wall ms | % | of which prepare ms | count | per task | µs each | max ms | > 10 ms | statement |',
+        '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
         ...top.map(
           (r) =>
             `| ${(r.ms + r.prepareMs).toFixed(0)} | ${((100 * (r.ms + r.prepareMs)) / total).toFixed(1)} | ` +
             `${r.prepareMs.toFixed(0)} | ${r.count} | ${r.perTask.toFixed(2)} | ` +
-            `${((1000 * (r.ms + r.prepareMs)) / Math.max(1, r.count)).toFixed(0)} | \`${r.sql}\` |`,
+            `${((1000 * (r.ms + r.prepareMs)) / Math.max(1, r.count)).toFixed(0)} | ${(r.maxMs ?? 0).toFixed(1)} | ` +
+            `${r.slow ?? 0} | \`${r.sql}\` |`,
         ),
       ];
       await writeFile(join(dir, `${name}.summary.md`), `${lines.join('\n')}\n`);

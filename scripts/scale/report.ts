@@ -21,6 +21,9 @@ export interface PhaseResult {
   othersCpuPct: number;
   /** p99 event-loop delay of the load generator's worst thread: a floor under the latencies it measures. */
   generatorLoopP99Ms: number;
+  /** Per replica: the coordinator's event-loop delay p99 and max over the window (prom-client's gauges). */
+  serverLoopP99Ms: number[];
+  serverLoopMaxMs: number[];
   /** Per replica (or the bare server): the highest resident set (VmRSS) sampled during the window, MiB. */
   rssMiB?: number[];
   /** Only of the ingest phase. */
@@ -115,6 +118,8 @@ function medianPhase(phases: PhaseResult[]): PhaseResult | undefined {
     generatorCpuPct: m((p) => p.generatorCpuPct),
     othersCpuPct: m((p) => p.othersCpuPct),
     generatorLoopP99Ms: m((p) => p.generatorLoopP99Ms),
+    serverLoopP99Ms: first.serverLoopP99Ms.map((_, i) => m((p) => p.serverLoopP99Ms[i] ?? NaN)),
+    serverLoopMaxMs: first.serverLoopMaxMs.map((_, i) => m((p) => p.serverLoopMaxMs[i] ?? NaN)),
     rssMiB: first.rssMiB?.map((_, i) => m((p) => p.rssMiB?.[i] ?? NaN)),
     ingest: ig && {
       allHeldS: mi((i) => i.allHeldS),

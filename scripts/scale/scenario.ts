@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { errorMessage } from '#common';
 import { freePort } from '../../test/support/cli-process.js';
 import { trackDir } from './cleanup.js';
-import { FarmClient, scrapeSum } from './farm-client.js';
+import { FarmClient, scrapeSums } from './farm-client.js';
 import { Feeder } from './feeder.js';
 import { LoadGenerator } from './load-generator.js';
 import { nowMs } from './load-protocol.js';
@@ -45,6 +45,16 @@ interface Probe {
   samplesAt: number;
   /** Progress messages dropped by the coordinators so far (0 on the bare server, which has no such bound). */
   dropped: number;
+  /** Per replica: its event-loop delay p99 and max since the previous scrape (NaN on the bare server). */
+  loopP99Ms: number[];
+  loopMaxMs: number[];
+}
+
+/** Each replica's event-loop delay p99/max in the window, e.g. '12/48+9/40'. */
+function loopDelays(r: PhaseResult): string {
+  return r.serverLoopP99Ms
+    .map((p99, i) => `${p99.toFixed(0)}/${(r.serverLoopMaxMs[i] ?? NaN).toFixed(0)}`)
+    .join('+');
 }
 
 async function probe(services: Service[], postgres: boolean): Promise<Probe> {
@@ -53,17 +63,29 @@ async function probe(services: Service[], postgres: boolean): Promise<Probe> {
   const pg = postgres ? await cpuMsOfNamed('postgres') : undefined;
   const generator = process.cpuUsage();
   const machine = await machineBusyMs();
-  const samples = await scrapeSum(
-    services.map((s) => s.httpAddress),
-    SAMPLES_METRIC,
-  );
+  // One scrape per replica: prom-client resets its event-loop delay histogram at every read, so what the
+  // probe at a window's end reads covers that window.
+  let samples = 0;
+  let dropped = 0;
+  const loopP99Ms: number[] = [];
+  const loopMaxMs: number[] = [];
+  for (const s of services) {
+    const [n, d, p99, max] = await scrapeSums(
+      [s.httpAddress],
+      [
+        { metric: SAMPLES_METRIC },
+        { metric: DROPPED_METRIC, labels: DROPPED_INBOUND },
+        { metric: 'nodejs_eventloop_lag_p99_seconds' },
+        { metric: 'nodejs_eventloop_lag_max_seconds' },
+      ],
+    );
+    samples += n!;
+    dropped += d!;
+    loopP99Ms.push(p99! * 1000);
+    loopMaxMs.push(max! * 1000);
+  }
   const samplesAt = nowMs();
-  const dropped = await scrapeSum(
-    services.map((s) => s.httpAddress),
-    DROPPED_METRIC,
-    DROPPED_INBOUND,
-  );
-  return { at, cpu, postgres: pg, generator, machine, samples, samplesAt, dropped };
+  return { at, cpu, postgres: pg, generator, machine, samples, samplesAt, dropped, loopP99Ms, loopMaxMs };
 }
 
 export async function runScenario(
@@ -312,6 +334,8 @@ export async function runScenario(
         generatorCpuPct: pct(generatorMs),
         othersCpuPct: 0,
         generatorLoopP99Ms: stats.loopDelayP99Ms,
+        serverLoopP99Ms: after.loopP99Ms,
+        serverLoopMaxMs: after.loopMaxMs,
         rssMiB: windowRss,
       };
       if (ingest) {
@@ -349,7 +373,8 @@ export async function runScenario(
           : `${name}: ${r.tasksPerS.toFixed(0)} tasks/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms ` +
               `(p90 ${tail(0.9)}, p95 ${tail(0.95)}, p99.9 ${tail(0.999)}, max ${tail(1)} ms), ` +
               `${r.samplesPerS.toFixed(0)} samples/s ingested (${r.samplesSentPerS.toFixed(0)} sent), ` +
-              `server CPU ${r.serverCpuPct.map((c) => c.toFixed(0)).join('+')} %, generator CPU ${r.generatorCpuPct.toFixed(0)} % ` +
+              `server CPU ${r.serverCpuPct.map((c) => c.toFixed(0)).join('+')} % ` +
+              `(loop delay p99/max ${loopDelays(r)} ms), generator CPU ${r.generatorCpuPct.toFixed(0)} % ` +
               `(loop delay p99 ${r.generatorLoopP99Ms.toFixed(1)} ms)` +
               (r.postgresCpuPct === undefined ? '' : `, PostgreSQL CPU ${r.postgresCpuPct.toFixed(0)} %`) +
               `, others on this machine ${r.othersCpuPct.toFixed(0)} %`,

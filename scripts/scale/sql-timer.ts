@@ -16,7 +16,12 @@ export interface SqlStat {
   /** Wall time of the calls (PostgreSQL: round trips). */
   ms: number;
   prepareMs: number;
+  /** The slowest call, and how many took longer than SLOW_MS (stalls that make the dispatch tail). */
+  maxMs: number;
+  slow: number;
 }
+
+const SLOW_MS = 10;
 
 const stats = new Map<string, SqlStat>();
 const outDir = process.env.SCALE_SQL_PROF_DIR;
@@ -37,7 +42,7 @@ function entry(sql: string): SqlStat {
   const key = shape(sql);
   let s = stats.get(key);
   if (!s) {
-    s = { sql: key, count: 0, ms: 0, prepareMs: 0 };
+    s = { sql: key, count: 0, ms: 0, prepareMs: 0, maxMs: 0, slow: 0 };
     stats.set(key, s);
   }
   return s;
@@ -47,6 +52,8 @@ function executed(sql: string, ms: number): void {
   const s = entry(sql);
   s.count += 1;
   s.ms += ms;
+  s.maxMs = Math.max(s.maxMs, ms);
+  s.slow += ms > SLOW_MS ? 1 : 0;
 }
 
 type Fn = (this: { source?: string }, ...args: unknown[]) => unknown;

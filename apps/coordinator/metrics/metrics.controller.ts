@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { type Registry } from 'prom-client';
+import { renderExposition } from '#metrics';
 import { METRICS_REGISTRY } from './coordinator-metrics.tokens.js';
 
 // Prometheus text format 0.0.4: what prom-client's Registry writes and every scraper reads.
@@ -12,6 +13,6 @@ export class MetricsController {
   @Get('metrics')
   @Header('Content-Type', PROMETHEUS_TEXT)
   metrics(): Promise<string> {
-    return this.registry.metrics();
+    return renderExposition(this.registry);
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE } from './database.tokens.js';
 import type { Db } from './database.js';
-import { ACTIVE_TASK_STATES } from './run.repository.js';
+import { TASK_IS_ACTIVE } from './run.repository.js';
 
 export interface Presence {
   replicaId: string;
@@ -46,10 +46,11 @@ export class AgentPresenceRepository {
     const rows = await this.db
       .selectFrom('tasks')
       .select(['id', 'agent_id'])
-      .where('state', 'in', ACTIVE_TASK_STATES)
+      .where(TASK_IS_ACTIVE)
       .where('agent_id', 'is not', null)
-      .orderBy('id')
       .execute();
+    // Sorted here: an ORDER BY id made SQLite walk the whole table by its key instead of tasks_active.
+    rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return new Map(rows.map((r) => [r.agent_id!, r.id]));
   }
 }

@@ -17,6 +17,7 @@ import pg from 'pg';
 import { errorMessage } from '#common';
 import type { Database } from './database.types.js';
 import { migrationProvider } from './migrations/index.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 export type Db = Kysely<Database>;
 export type DialectName = 'sqlite' | 'postgres';
@@ -58,14 +59,19 @@ function openSqlite(file: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  // Measured with scripts/bench-scale.ts at a thousand agents: checkpoints every 1,000 WAL pages (the
-  // default) rewrote the same hot task and index pages again and again; every 16,000 (64 MiB of WAL)
-  // writes each page far less often. A 64 MiB page cache keeps the hot tables in memory.
-  sqlite.pragma('wal_autocheckpoint = 16000');
+  // The log is copied into the database file by a worker thread (wal-checkpointer.ts); the commit that
+  // finds 64,000 pages (256 MiB) of log checkpoints itself only if that thread fell behind.
+  sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
+  // A 64 MiB page cache keeps the hot tables in memory.
   sqlite.pragma('cache_size = -65536');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return db;
+  const checkpointer = new WalCheckpointer({ file, intervalMs: CHECKPOINT_EVERY_MS, minFrames: 1_000 });
+  const database = withStatementCache(sqlite, () => checkpointer.stop());
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
 }
+
+const FALLBACK_CHECKPOINT_PAGES = 64_000;
+/** A few thousand pages of log between checkpoints at a thousand agents' load. */
+const CHECKPOINT_EVERY_MS = 200;
 
 /** Distinct SQL texts kept compiled; the dispatch and result paths use a few dozen. */
 const STATEMENT_CACHE_SIZE = 256;
@@ -75,10 +81,13 @@ const STATEMENT_CACHE_SIZE = 256;
  * hundreds of results a second that compiling was a seventh of the coordinator's time. Statements are
  * reusable (queries run one at a time on this connection, and nothing streams), so the newest are kept.
  */
-function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+function withStatementCache(sqlite: SQLite.Database, beforeClose: () => void): SqliteDatabase {
   const statements = new Map<string, SQLite.Statement>();
   return {
-    close: () => sqlite.close(),
+    close: () => {
+      beforeClose();
+      sqlite.close();
+    },
     prepare: (sql: string) => {
       let statement = statements.get(sql);
       if (statement) {

@@ -3,7 +3,7 @@ import { type SelectQueryBuilder, type Transaction, sql } from 'kysely';
 import { DATABASE } from './database.tokens.js';
 import { type Db, dialectOf } from './database.js';
 import type { Database, TaskTable } from './database.types.js';
-import { ACTIVE_TASK_STATES, FINISHED_TASK_STATES } from './run.repository.js';
+import { ACTIVE_TASK_STATES, FINISHED_TASK_STATES, TASK_IS_QUEUED } from './run.repository.js';
 
 export interface Pick {
   taskId: string;
@@ -51,7 +51,7 @@ export class DispatchRepository {
         // need not wait for the WAL flush; results and run ends keep the server's durable commit.
         await sql`SET LOCAL synchronous_commit = off`.execute(trx);
       }
-      // Index range scans (tasks_queue: state, agent_id, created_at, seq) instead of one OR that
+      // Index range scans (tasks_queued: agent_id, created_at, seq) instead of one OR that
       // would walk every queued task of the farm to find the few bound to these agents.
       const bound = await this.oldestBoundPerAgent(trx, agentIds);
       const unbound = await this.queuedOldestFirst(trx, limit, (q) => q.where('agent_id', 'is', null));
@@ -126,7 +126,7 @@ export class DispatchRepository {
     limit: number,
     which: (q: QueuedQuery) => QueuedQuery,
   ): Promise<TaskTable[]> {
-    let query = which(trx.selectFrom('tasks').selectAll().where('state', '=', 'queued'))
+    let query = which(trx.selectFrom('tasks').selectAll().where(TASK_IS_QUEUED))
       .orderBy('created_at')
       .orderBy('seq')
       .orderBy('id')
@@ -207,7 +207,7 @@ export class DispatchRepository {
       .leftJoin('agents', 'agents.id', 'tasks.agent_id')
       .select(['tasks.agent_id as agentId', 'agents.name as name', 'agents.last_seen_at as lastSeenAt'])
       .distinct()
-      .where('tasks.state', '=', 'queued')
+      .where(TASK_IS_QUEUED)
       .where('tasks.agent_id', 'is not', null)
       .where((eb) => eb.or([eb('agents.last_seen_at', 'is', null), eb('agents.last_seen_at', '<', cutoff)]))
       .execute();
@@ -218,7 +218,7 @@ export class DispatchRepository {
     return this.db
       .selectFrom('tasks')
       .selectAll()
-      .where('state', '=', 'queued')
+      .where(TASK_IS_QUEUED)
       .where('agent_id', '=', agentId)
       .execute();
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type Transaction } from 'kysely';
+import { type Transaction, sql } from 'kysely';
 import {
   type ModelRef,
   type Recipe,
@@ -81,6 +81,12 @@ const TASK_INSERT_BATCH = 1_000;
 
 export const ACTIVE_TASK_STATES: TaskStatus[] = ['leased', 'running'];
 export const FINISHED_TASK_STATES: TaskStatus[] = ['succeeded', 'failed', 'cancelled'];
+/**
+ * The predicates of the partial indexes tasks_queued and tasks_active, as literals: SQLite uses a partial
+ * index only when the query repeats its WHERE term, which a bound parameter does not.
+ */
+export const TASK_IS_QUEUED = sql<boolean>`"tasks"."state" = 'queued'`;
+export const TASK_IS_ACTIVE = sql<boolean>`"tasks"."state" IN ('leased', 'running')`;
 
 @Injectable()
 export class RunRepository {
@@ -196,7 +202,7 @@ export class RunRepository {
     return this.db
       .selectFrom('tasks')
       .selectAll()
-      .where('state', 'in', ACTIVE_TASK_STATES)
+      .where(TASK_IS_ACTIVE)
       .where('lease_expires_at', '<', now)
       .execute();
   }

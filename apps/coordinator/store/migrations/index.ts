@@ -5,6 +5,7 @@ import { suitesVerdictsMigration } from './2026-11-29T0200-suites-verdicts.migra
 import { authMigration } from './2026-11-29T0400-auth.migration.js';
 import { replicasMigration } from './2026-11-29T0500-replicas.migration.js';
 import { resultOpsJsonMigration } from './2026-11-29T0600-result-ops-json.migration.js';
+import { partialTaskIndexesMigration } from './2026-11-29T0700-partial-task-indexes.migration.js';
 
 // Timestamped names keep the order stable; new migrations are appended, never edited.
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-29T0400-auth': authMigration,
   '2026-11-29T0500-replicas': replicasMigration,
   '2026-11-29T0600-result-ops-json': resultOpsJsonMigration,
+  '2026-11-29T0700-partial-task-indexes': partialTaskIndexesMigration,
 };
 
 export const migrationProvider: MigrationProvider = {
