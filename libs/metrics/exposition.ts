@@ -13,22 +13,30 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 
 /**
  * The registry's Prometheus text (format 0.0.4), the same as `Registry.metrics()`, a family at a time with
- * a turn of the event loop between families. prom-client reads every family within one turn: at a thousand
- * agents' series (6.7 MB of text) that held a coordinator's messages for hundreds of milliseconds at every
- * scrape (scripts/bench-scrape.ts). Families that render themselves (SelfRendering) skip prom-client's
- * per-value formatting.
+ * a turn of the event loop between families, each family handed to `write` as soon as it is ready (so a
+ * response can send it, and encode it, before the next is read). prom-client reads every family within
+ * one turn: at a thousand agents' series (6.7 MB of text) that held a coordinator's messages for hundreds
+ * of milliseconds at every scrape (scripts/bench-scrape.ts). Families that render themselves
+ * (SelfRendering) skip prom-client's per-value formatting.
  */
-export async function renderExposition(registry: Registry): Promise<string> {
-  const parts: string[] = [];
+export async function writeExposition(registry: Registry, write: (text: string) => void): Promise<void> {
+  let first = true;
   for (const metric of registry.getMetricsAsArray()) {
-    parts.push(
-      isSelfRendering(metric)
-        ? await metric.renderExposition()
-        : await registry.getSingleMetricAsString(metric.name),
-    );
+    const text = isSelfRendering(metric)
+      ? await metric.renderExposition()
+      : await registry.getSingleMetricAsString(metric.name);
+    write(first ? text : `\n\n${text}`);
+    first = false;
     await yieldToLoop();
   }
-  return `${parts.join('\n\n')}\n`;
+  write('\n');
+}
+
+/** writeExposition's text as one string. */
+export async function renderExposition(registry: Registry): Promise<string> {
+  const parts: string[] = [];
+  await writeExposition(registry, (text) => parts.push(text));
+  return parts.join('');
 }
 
 /** As prom-client writes a sample value. */

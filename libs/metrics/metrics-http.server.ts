@@ -1,6 +1,6 @@
 import { type Server, createServer } from 'node:http';
 import { type Registry } from 'prom-client';
-import { renderExposition } from './exposition.js';
+import { writeExposition } from './exposition.js';
 
 export interface MetricsServer {
   host: string;
@@ -19,9 +19,11 @@ export async function startMetricsServer(
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    renderExposition(registry).then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(error)}\n`),
+    res.writeHead(200, { 'content-type': registry.contentType });
+    // A family at a time, as it is read (see exposition.ts); a failure cuts the response.
+    writeExposition(registry, (text) => res.write(text)).then(
+      () => res.end(),
+      (error: unknown) => res.destroy(error instanceof Error ? error : new Error(String(error))),
     );
   });
   await new Promise<void>((resolve, reject) => {
