@@ -1,4 +1,6 @@
 import { Worker } from 'node:worker_threads';
+import { Logger } from '@nestjs/common';
+import { errorMessage } from '#common';
 
 export interface CheckpointerSettings {
   file: string;
@@ -42,7 +44,12 @@ export class WalCheckpointer {
       this.last = report;
       this.listeners.forEach((listener) => listener(report));
     });
-    this.worker.on('error', () => undefined);
+    this.worker.on('error', (error) =>
+      new Logger(WalCheckpointer.name).warn(
+        `the log checkpoint thread of ${settings.file} failed (${errorMessage(error)}); ` +
+          'commits will checkpoint it themselves, stalling for longer',
+      ),
+    );
   }
 
   get report(): CheckpointReport {
