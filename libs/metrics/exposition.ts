@@ -65,6 +65,23 @@ export function formatLabelPairs(names: readonly string[], values: Record<string
   return names.map((name) => `${name}="${escapeLabelValue(String(values[name] ?? ''))}"`).join(',');
 }
 
+/** One series' key: its label values in `labelNames` order, each ended by U+0000. */
+export function seriesKey(
+  metric: string,
+  labelNames: readonly string[],
+  labels: Record<string, unknown>,
+): string {
+  let key = '';
+  for (const name of labelNames) {
+    const value = labels[name];
+    if (value !== undefined && typeof value !== 'string' && typeof value !== 'number') {
+      throw new TypeError(`${metric}: label ${name} must be a string`);
+    }
+    key += `${value ?? ''}\u0000`;
+  }
+  return key;
+}
+
 /** Yields to the event loop after this many samples written by a self-rendering family. */
 export const RENDER_SLICE = 2_000;
 export { yieldToLoop };

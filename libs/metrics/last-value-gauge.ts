@@ -1,5 +1,12 @@
 import type { Metric, MetricValue, Registry } from 'prom-client';
-import { RENDER_SLICE, escapeHelp, formatLabelPairs, formatValue, yieldToLoop } from './exposition.js';
+import {
+  RENDER_SLICE,
+  escapeHelp,
+  formatLabelPairs,
+  formatValue,
+  seriesKey,
+  yieldToLoop,
+} from './exposition.js';
 
 interface Series {
   labels: Record<string, string>;
@@ -23,7 +30,7 @@ export interface GaugeExport {
  * formats every label of every series at every scrape; at a thousand agents a scrape set and wrote tens of
  * thousands of them. Here a series is found by its values joined, its labels are escaped once, and the
  * family renders its own text, yielding to the event loop every few thousand samples. The text is the one
- * prom-client writes, for labels given in `labelNames` order (last-value-gauge.spec.ts compares them).
+ * prom-client writes, for labels given in `labelNames` order (exposition.spec.ts compares them).
  */
 export class LastValueGauge<L extends string> {
   readonly type = 'gauge';
@@ -94,14 +101,6 @@ export class LastValueGauge<L extends string> {
   }
 
   private keyOf(labels: Record<L, string>): string {
-    let key = '';
-    for (const name of this.labelNames) {
-      const value: unknown = labels[name];
-      if (value !== undefined && typeof value !== 'string' && typeof value !== 'number') {
-        throw new TypeError(`${this.name}: label ${name} must be a string`);
-      }
-      key += `${value ?? ''}\u0000`;
-    }
-    return key;
+    return seriesKey(this.name, this.labelNames, labels);
   }
 }

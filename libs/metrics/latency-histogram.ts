@@ -1,5 +1,12 @@
 import type { Metric, MetricValueWithName, Registry } from 'prom-client';
-import { RENDER_SLICE, escapeHelp, formatLabelPairs, formatValue, yieldToLoop } from './exposition.js';
+import {
+  RENDER_SLICE,
+  escapeHelp,
+  formatLabelPairs,
+  formatValue,
+  seriesKey,
+  yieldToLoop,
+} from './exposition.js';
 
 /** The shape prom-client's Registry reads from a metric's get(). */
 export interface HistogramExport {
@@ -202,14 +209,6 @@ export class LatencyHistogram<L extends string> {
   }
 
   private keyOf(labels: Record<L, string>): string {
-    let key = '';
-    for (const name of this.labelNames) {
-      const value: unknown = labels[name];
-      if (value !== undefined && typeof value !== 'string' && typeof value !== 'number') {
-        throw new TypeError(`${this.name}: label ${name} must be a string`);
-      }
-      key += `${value ?? ''}\u0000`;
-    }
-    return key;
+    return seriesKey(this.name, this.labelNames, labels);
   }
 }
