@@ -47,9 +47,13 @@ function checkpoint(): void {
 }
 
 const timer = setInterval(() => {
+  const before = checkpoints;
   checkpoint();
-  const report: CheckpointReport = { checkpoints, frames };
-  parentPort?.postMessage(report);
+  // Only when something was copied: an idle coordinator's loop is not woken five times a second.
+  if (checkpoints !== before) {
+    const report: CheckpointReport = { checkpoints, frames };
+    parentPort?.postMessage(report);
+  }
 }, settings.intervalMs);
 
 parentPort?.on('message', (message: unknown) => {

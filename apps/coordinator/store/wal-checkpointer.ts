@@ -10,7 +10,7 @@ export interface CheckpointerSettings {
   minFrames: number;
 }
 
-/** What the worker tells after each interval (for tests and diagnostics). */
+/** What the worker tells after an interval in which it copied something (for tests and diagnostics). */
 export interface CheckpointReport {
   /** Checkpoint passes that found frames in the log. */
   checkpoints: number;
@@ -31,7 +31,6 @@ export interface CheckpointReport {
  */
 export class WalCheckpointer {
   private readonly worker: Worker;
-  private last: CheckpointReport = { checkpoints: 0, frames: 0 };
   private readonly listeners = new Set<(report: CheckpointReport) => void>();
 
   constructor(settings: CheckpointerSettings) {
@@ -41,7 +40,6 @@ export class WalCheckpointer {
     // Never keeps the process alive, and a failure costs only the off-thread copy (the fallback remains).
     this.worker.unref();
     this.worker.on('message', (report: CheckpointReport) => {
-      this.last = report;
       this.listeners.forEach((listener) => listener(report));
     });
     this.worker.on('error', (error) =>
@@ -50,10 +48,6 @@ export class WalCheckpointer {
           'commits will checkpoint it themselves, stalling for longer',
       ),
     );
-  }
-
-  get report(): CheckpointReport {
-    return this.last;
   }
 
   /** Resolves at the first report that satisfies `test`. */
