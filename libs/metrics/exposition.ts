@@ -9,7 +9,27 @@ function isSelfRendering(metric: unknown): metric is SelfRendering {
   return typeof (metric as Partial<SelfRendering>).renderExposition === 'function';
 }
 
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** A scrape's slices get at most a ninth of the thread: it pauses eight times as long as it worked. */
+const PAUSE_PER_WORK = 8;
+const MAX_PAUSE_MS = 50;
+/** A slice that began longer ago than this was not one of ours: the next one starts counting afresh. */
+const SLICE_HORIZON_MS = 1_000;
+let resumedAt = -Infinity;
+
+/**
+ * Yields between slices of a scrape's work (setting the last-result gauges, writing the families). The
+ * scrape is background work: at a thousand agents it is ~200 ms of CPU, and taken in one go, even in
+ * slices, it left the messages that came meanwhile a backlog to clear at whatever the thread had to spare
+ * (bench-scale: dispatch p99 90-125 ms without the scrape in the window, 190-430 with it). Paced, the
+ * scrape takes a few times longer and the backlog does not form. A short slice still yields a whole turn
+ * of the loop (setImmediate), so everything that came in runs first.
+ */
+async function yieldToLoop(): Promise<void> {
+  const worked = performance.now() - resumedAt;
+  const pauseMs = worked < SLICE_HORIZON_MS ? Math.min(MAX_PAUSE_MS, worked * PAUSE_PER_WORK) : 0;
+  await new Promise((resolve) => (pauseMs >= 1 ? setTimeout(resolve, pauseMs) : setImmediate(resolve)));
+  resumedAt = performance.now();
+}
 
 /**
  * The registry's Prometheus text (format 0.0.4), the same as `Registry.metrics()`, a family at a time with

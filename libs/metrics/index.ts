@@ -25,7 +25,7 @@ export {
 export { SeenIndexes } from './seen-indexes.js';
 export { LatencyHistogram, type HistogramSeries } from './latency-histogram.js';
 export { LastValueGauge } from './last-value-gauge.js';
-export { renderExposition, writeExposition } from './exposition.js';
+export { renderExposition, writeExposition, yieldToLoop } from './exposition.js';
 export {
   AGENT_INFO_LABELS,
   createCoordinatorMetrics,

@@ -24,6 +24,11 @@ export interface PhaseResult {
   /** Per replica: the coordinator's event-loop delay p99 and max over the window (prom-client's gauges). */
   serverLoopP99Ms: number[];
   serverLoopMaxMs: number[];
+  /**
+   * Per replica: how long its /metrics took to read at the window's start (that scrape's work falls in
+   * the window, as a Prometheus scrape would).
+   */
+  serverScrapeMs: number[];
   /** Per replica (or the bare server): the highest resident set (VmRSS) sampled during the window, MiB. */
   rssMiB?: number[];
   /** Only of the ingest phase. */
@@ -119,6 +124,7 @@ function medianPhase(phases: PhaseResult[]): PhaseResult | undefined {
     othersCpuPct: m((p) => p.othersCpuPct),
     generatorLoopP99Ms: m((p) => p.generatorLoopP99Ms),
     serverLoopP99Ms: first.serverLoopP99Ms.map((_, i) => m((p) => p.serverLoopP99Ms[i] ?? NaN)),
+    serverScrapeMs: first.serverScrapeMs.map((_, i) => m((p) => p.serverScrapeMs[i] ?? NaN)),
     serverLoopMaxMs: first.serverLoopMaxMs.map((_, i) => m((p) => p.serverLoopMaxMs[i] ?? NaN)),
     rssMiB: first.rssMiB?.map((_, i) => m((p) => p.rssMiB?.[i] ?? NaN)),
     ingest: ig && {

@@ -48,6 +48,8 @@ interface Probe {
   /** Per replica: its event-loop delay p99 and max since the previous scrape (NaN on the bare server). */
   loopP99Ms: number[];
   loopMaxMs: number[];
+  /** Per replica: how long its scrape took, ms. */
+  scrapeMs: number[];
 }
 
 /** Each replica's event-loop delay p99/max in the window, e.g. '12/48+9/40'. */
@@ -69,7 +71,9 @@ async function probe(services: Service[], postgres: boolean): Promise<Probe> {
   let dropped = 0;
   const loopP99Ms: number[] = [];
   const loopMaxMs: number[] = [];
+  const scrapeMs: number[] = [];
   for (const s of services) {
+    const scrapeAt = nowMs();
     const [n, d, p99, max] = await scrapeSums(
       [s.httpAddress],
       [
@@ -83,9 +87,22 @@ async function probe(services: Service[], postgres: boolean): Promise<Probe> {
     dropped += d!;
     loopP99Ms.push(p99! * 1000);
     loopMaxMs.push(max! * 1000);
+    scrapeMs.push(nowMs() - scrapeAt);
   }
   const samplesAt = nowMs();
-  return { at, cpu, postgres: pg, generator, machine, samples, samplesAt, dropped, loopP99Ms, loopMaxMs };
+  return {
+    at,
+    cpu,
+    postgres: pg,
+    generator,
+    machine,
+    samples,
+    samplesAt,
+    dropped,
+    loopP99Ms,
+    loopMaxMs,
+    scrapeMs,
+  };
 }
 
 export async function runScenario(
@@ -336,6 +353,7 @@ export async function runScenario(
         generatorLoopP99Ms: stats.loopDelayP99Ms,
         serverLoopP99Ms: after.loopP99Ms,
         serverLoopMaxMs: after.loopMaxMs,
+        serverScrapeMs: before.scrapeMs,
         rssMiB: windowRss,
       };
       if (ingest) {
@@ -374,7 +392,9 @@ export async function runScenario(
               `(p90 ${tail(0.9)}, p95 ${tail(0.95)}, p99.9 ${tail(0.999)}, max ${tail(1)} ms), ` +
               `${r.samplesPerS.toFixed(0)} samples/s ingested (${r.samplesSentPerS.toFixed(0)} sent), ` +
               `server CPU ${r.serverCpuPct.map((c) => c.toFixed(0)).join('+')} % ` +
-              `(loop delay p99/max ${loopDelays(r)} ms), generator CPU ${r.generatorCpuPct.toFixed(0)} % ` +
+              `(loop delay p99/max ${loopDelays(r)} ms; /metrics read at the window's start in ` +
+              `${r.serverScrapeMs.map((ms) => ms.toFixed(0)).join('+')} ms), ` +
+              `generator CPU ${r.generatorCpuPct.toFixed(0)} % ` +
               `(loop delay p99 ${r.generatorLoopP99Ms.toFixed(1)} ms)` +
               (r.postgresCpuPct === undefined ? '' : `, PostgreSQL CPU ${r.postgresCpuPct.toFixed(0)} %`) +
               `, others on this machine ${r.othersCpuPct.toFixed(0)} %`,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { openDatabase } from '../../apps/coordinator/store/database.js';
 import { DispatchRepository } from '../../apps/coordinator/store/dispatch.repository.js';
 import { RunRepository } from '../../apps/coordinator/store/run.repository.js';
+import { WriteBatcher } from '../../apps/coordinator/store/write-batcher.js';
 import { forEachDialect, freshPostgresDatabase, postgresTest } from '../support/store-dialects.js';
 import type { Db } from '../../apps/coordinator/store/database.js';
 import { type NewTask } from '../../apps/coordinator/store/run.repository.js';
@@ -17,7 +18,8 @@ function seedRun(db: Db, runId: string, tasks: NewTask[], now = 10_000): Promise
 await forEachDialect(
   'a sweep leases the oldest fitting tasks to idle agents in one statement',
   async (db) => {
-    const dispatch = new DispatchRepository(db);
+    // As the coordinator has it: on SQLite the lease's compare-and-sets go to the writer thread.
+    const dispatch = new DispatchRepository(db, new WriteBatcher(db));
     const runs = new RunRepository(db);
     const model = await seedArtifact(db, 'model');
     await seedRun(

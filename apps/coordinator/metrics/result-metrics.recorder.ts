@@ -1,14 +1,42 @@
-import type { TaskResult } from '#contracts';
-import { type CoordinatorMetrics, type ResultLabels, msToSeconds, remainingSamples } from '#metrics';
+import type { Fidelity, TaskResult } from '#contracts';
+import {
+  type CoordinatorMetrics,
+  type ResultLabels,
+  msToSeconds,
+  remainingSamples,
+  yieldToLoop,
+} from '#metrics';
 
 const STATS = ['median', 'p90', 'p99', 'mean', 'min', 'max'] as const;
-/** Series brought up to date between two yields to the event loop. */
-const FLUSH_SLICE = 100;
+/** Series brought up to date between two yields to the event loop (a few milliseconds at a thousand agents). */
+const FLUSH_SLICE = 40;
 
+/** Time of one (op type, provider) in a result, summed over its nodes. */
+interface OpSum {
+  opType: string;
+  provider: string;
+  ms: number;
+  nodes: number;
+}
+
+/**
+ * What the gauges show of a series' latest result, and nothing else: it waits here until a scrape,
+ * seconds later. Holding the whole result instead (its per-node rows and samples) kept a thousand of them
+ * alive past several young-generation collections, which then copied them: at a thousand agents that
+ * doubled the collector's pauses (scripts/bench-scale.ts, node --trace-gc) and the dispatch tail with them.
+ */
 interface LastResult {
   labels: ResultLabels;
-  result: TaskResult;
   nowMs: number;
+  /** In STATS order; absent when the result had no latency summary. */
+  latencyMs?: number[];
+  loadMs: number;
+  firstRunMs: number;
+  peakRssBytes: number;
+  arenaPeakBytes: number;
+  model?: { sizeBytes: number; gzipSizeBytes: number };
+  fidelity?: Pick<Fidelity, 'cosine' | 'snrDb' | 'top1Agreement' | 'top5Agreement'>;
+  ops: OpSum[];
 }
 
 /**
@@ -42,7 +70,27 @@ export class ResultMetricsRecorder {
       latency.observe(msToSeconds(ms));
     }
     this.metrics.results.inc(labels);
-    this.pending.set(JSON.stringify(labels), { labels, result, nowMs });
+    this.pending.set(JSON.stringify(labels), {
+      labels,
+      nowMs,
+      latencyMs: m.latency ? STATS.map((stat) => m.latency![stat]) : undefined,
+      loadMs: m.loadMs,
+      firstRunMs: m.firstRunMs,
+      peakRssBytes: Number(m.peakRssBytes),
+      arenaPeakBytes: Number(m.arenaPeakBytes),
+      model: result.model
+        ? { sizeBytes: Number(result.model.sizeBytes), gzipSizeBytes: Number(result.model.gzipSizeBytes) }
+        : undefined,
+      fidelity: m.fidelity
+        ? {
+            cosine: m.fidelity.cosine,
+            snrDb: m.fidelity.snrDb,
+            top1Agreement: m.fidelity.top1Agreement,
+            top5Agreement: m.fidelity.top5Agreement,
+          }
+        : undefined,
+      ops: sumOps(m.ops),
+    });
   }
 
   /**
@@ -66,71 +114,77 @@ export class ResultMetricsRecorder {
         }
       }
       if (this.pending.size > 0) {
-        await new Promise((resolve) => setImmediate(resolve));
+        await yieldToLoop();
       }
     }
   }
 
-  private setGauges(seriesKey: string, { labels, result, nowMs }: LastResult): void {
-    const m = result.measurement!;
+  private setGauges(seriesKey: string, last: LastResult): void {
+    const { labels } = last;
     const metrics = this.metrics;
-    if (m.latency) {
-      for (const stat of STATS) {
-        metrics.resultLatency.set({ ...labels, stat }, msToSeconds(m.latency[stat]));
-      }
+    last.latencyMs?.forEach((ms, i) =>
+      metrics.resultLatency.set({ ...labels, stat: STATS[i]! }, msToSeconds(ms)),
+    );
+    metrics.modelLoad.set(labels, msToSeconds(last.loadMs));
+    metrics.firstRun.set(labels, msToSeconds(last.firstRunMs));
+    metrics.peakMemory.set({ ...labels, kind: 'rss' }, last.peakRssBytes);
+    if (last.arenaPeakBytes > 0) {
+      metrics.peakMemory.set({ ...labels, kind: 'arena' }, last.arenaPeakBytes);
     }
-    metrics.modelLoad.set(labels, msToSeconds(m.loadMs));
-    metrics.firstRun.set(labels, msToSeconds(m.firstRunMs));
-    metrics.peakMemory.set({ ...labels, kind: 'rss' }, Number(m.peakRssBytes));
-    if (Number(m.arenaPeakBytes) > 0) {
-      metrics.peakMemory.set({ ...labels, kind: 'arena' }, Number(m.arenaPeakBytes));
-    }
-    if (result.model) {
+    if (last.model) {
       const model = { model: labels.model, variant: labels.variant };
-      metrics.modelSize.set(model, Number(result.model.sizeBytes));
-      metrics.modelGzipSize.set(model, Number(result.model.gzipSizeBytes));
+      metrics.modelSize.set(model, last.model.sizeBytes);
+      metrics.modelGzipSize.set(model, last.model.gzipSizeBytes);
     }
-    if (m.fidelity) {
-      metrics.fidelity.set({ ...labels, metric: 'cosine' }, m.fidelity.cosine);
-      metrics.snr.set(labels, m.fidelity.snrDb);
+    const fidelity = last.fidelity;
+    if (fidelity) {
+      metrics.fidelity.set({ ...labels, metric: 'cosine' }, fidelity.cosine);
+      metrics.snr.set(labels, fidelity.snrDb);
       for (const [metric, value] of [
-        ['top1_agreement', m.fidelity.top1Agreement],
-        ['top5_agreement', m.fidelity.top5Agreement],
+        ['top1_agreement', fidelity.top1Agreement],
+        ['top5_agreement', fidelity.top5Agreement],
       ] as const) {
         if (value !== undefined && value !== null) {
           metrics.fidelity.set({ ...labels, metric }, value);
         }
       }
     }
-    this.recordOps(seriesKey, labels, m.ops);
-    metrics.resultTimestamp.set(labels, nowMs / 1000);
+    this.recordOps(seriesKey, labels, last.ops);
+    metrics.resultTimestamp.set(labels, last.nowMs / 1000);
   }
 
-  private recordOps(
-    seriesKey: string,
-    labels: ResultLabels,
-    ops: { opType: string; provider: string; medianMs: number }[],
-  ): void {
-    const byKey = new Map<string, { op_type: string; provider: string; ms: number; nodes: number }>();
-    for (const op of ops) {
-      const key = `${op.opType}\u0000${op.provider}`;
-      const row = byKey.get(key) ?? { op_type: op.opType, provider: op.provider, ms: 0, nodes: 0 };
-      row.ms += op.medianMs;
-      row.nodes += 1;
-      byKey.set(key, row);
-    }
-    const current = [...byKey.values()].map((r) => [r.op_type, r.provider]);
+  private recordOps(seriesKey: string, labels: ResultLabels, ops: OpSum[]): void {
+    const current = new Set(ops.map((op) => `${op.opType}\u0000${op.provider}`));
     for (const [op_type, provider] of this.opSeries.get(seriesKey) ?? []) {
-      if (!byKey.has(`${op_type}\u0000${provider}`)) {
+      if (!current.has(`${op_type}\u0000${provider}`)) {
         this.metrics.opLatency.remove({ ...labels, op_type: op_type!, provider: provider! });
         this.metrics.opNodes.remove({ ...labels, op_type: op_type!, provider: provider! });
       }
     }
-    for (const row of byKey.values()) {
-      const opLabels = { ...labels, op_type: row.op_type, provider: row.provider };
-      this.metrics.opLatency.set(opLabels, msToSeconds(row.ms));
-      this.metrics.opNodes.set(opLabels, row.nodes);
+    for (const op of ops) {
+      const opLabels = { ...labels, op_type: op.opType, provider: op.provider };
+      this.metrics.opLatency.set(opLabels, msToSeconds(op.ms));
+      this.metrics.opNodes.set(opLabels, op.nodes);
     }
-    this.opSeries.set(seriesKey, current);
+    this.opSeries.set(
+      seriesKey,
+      ops.map((op) => [op.opType, op.provider]),
+    );
   }
+}
+
+/** Per-node rows summed per (op type, provider), in order of first appearance: node names never become labels. */
+function sumOps(ops: { opType: string; provider: string; medianMs: number }[]): OpSum[] {
+  const byKey = new Map<string, OpSum>();
+  for (const op of ops) {
+    const key = `${op.opType}\u0000${op.provider}`;
+    const sum = byKey.get(key);
+    if (sum) {
+      sum.ms += op.medianMs;
+      sum.nodes += 1;
+    } else {
+      byKey.set(key, { opType: op.opType, provider: op.provider, ms: op.medianMs, nodes: 1 });
+    }
+  }
+  return [...byKey.values()];
 }

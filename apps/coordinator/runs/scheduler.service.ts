@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import {
   type Assignment,
   type ModelFacts,
@@ -16,7 +16,7 @@ import { AgentRepository } from '../store/agent.repository.js';
 import { ArtifactRepository } from '../store/artifact.repository.js';
 import { DispatchRepository, type Pick } from '../store/dispatch.repository.js';
 import { ResultRepository } from '../store/result.repository.js';
-import { WriteBatcher } from '../store/write-batcher.js';
+import { WriteBatcher, type WriteStep } from '../store/write-batcher.js';
 import { type RunRequest, RunRepository, toTask } from '../store/run.repository.js';
 import type { Database, TaskTable } from '../store/database.types.js';
 import { agentFitsTarget, canRun } from './agent-matcher.js';
@@ -215,7 +215,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   private async choose(
     queued: TaskTable[],
     byId: Map<string, ConnectedAgent>,
-    trx: Transaction<Database>,
+    trx: Kysely<Database>,
   ): Promise<Pick[]> {
     const free = new Set(byId.keys());
     const picks: Pick[] = [];
@@ -278,7 +278,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** A run's request never changes; `trx` when asked inside the dispatch transaction (SQLite has one connection). */
-  private async requestOf(runId: string, trx?: Transaction<Database>): Promise<RunRequest> {
+  private async requestOf(runId: string, trx?: Kysely<Database>): Promise<RunRequest> {
     let request = this.requests.get(runId);
     if (!request) {
       const row = trx
@@ -365,9 +365,10 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
 
   async onStarted(agent: ConnectedAgent, taskId: string, attempt: number): Promise<void> {
     const now = Date.now();
-    const row = await this.writes.run((trx) =>
-      this.dispatchRepo.markTaskRunning(taskId, attempt, now, now + this.config.leaseMs, trx),
-    );
+    const [running] = await this.writes.write([
+      { query: this.dispatchRepo.markTaskRunningQuery(taskId, attempt, now, now + this.config.leaseMs) },
+    ]);
+    const row = running?.rows[0] as TaskTable | undefined;
     if (row) {
       this.events.task(toTask(row));
     }
@@ -376,13 +377,17 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   /** `touch`: also mark the agent seen now (every heartbeat; a hello has stored it already). */
   async onHeartbeat(agent: ConnectedAgent, runningTaskIds: string[], touch = false): Promise<void> {
     const now = Date.now();
+    const steps: WriteStep[] = [];
+    if (touch) {
+      steps.push({ query: this.agentRecords.touchQuery(agent.id, now) });
+    }
+    if (runningTaskIds.length > 0) {
+      steps.push({ query: this.runs.renewLeasesQuery(agent.id, runningTaskIds, now + this.config.leaseMs) });
+    }
     // A thousand agents beat every few seconds: their writes share commits with the results.
-    await this.writes.run(async (trx) => {
-      if (touch) {
-        await this.agentRecords.touch(agent.id, now, trx);
-      }
-      await this.runs.renewLeases(agent.id, runningTaskIds, now + this.config.leaseMs, trx);
-    });
+    if (steps.length > 0) {
+      await this.writes.write(steps);
+    }
   }
 
   /** Publishes progress at once when its task's run is known here; false when it must be looked up. */
@@ -424,19 +429,14 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     // The coordinator knows the model's facts; the agent only reports what it measured.
     const model = (await this.artifactOf(task.variant_sha256 ?? task.model_sha256))?.facts;
     const complete: TaskResult = { ...result, agentId: agent.id, model };
-    let finished: TaskTable | undefined;
     const now = Date.now();
-    // The result and its task's end are one commit.
-    const stored = await this.writes.run((batch) =>
-      this.results.store(
-        complete,
-        now,
-        async (trx) => {
-          finished = await this.dispatchRepo.finishTask(task.id, 'succeeded', now, null, trx);
-        },
-        batch,
-      ),
-    );
+    // The result and its task's end are one commit; the run's remaining tasks are counted inside it.
+    const [inserted, ended, unfinished] = await this.writes.write([
+      { query: this.results.insertQuery(complete, now) },
+      { query: this.dispatchRepo.finishTaskQuery(task.id, 'succeeded', now, null), when: 0 },
+      { query: this.dispatchRepo.unfinishedTaskQuery(task.run_id), when: 0 },
+    ]);
+    const stored = inserted!.changes > 0;
     if (stored) {
       this.events.result(task.run_id, complete);
     } else {
@@ -454,7 +454,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
       }
     }
     if (stored) {
-      await this.finished(task.run_id, finished);
+      await this.finished(task.run_id, ended!.rows[0] as TaskTable | undefined, unfinished!.changes > 0);
     } else {
       await this.finish(task, 'succeeded', null);
     }
@@ -511,12 +511,15 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     await this.finished(task.run_id, await this.dispatchRepo.finishTask(task.id, state, Date.now(), error));
   }
 
-  /** `row`: the task's new row if this call ended it. */
-  private async finished(runId: string, row: TaskTable | undefined): Promise<void> {
+  /**
+   * `row`: the task's new row if this call ended it; `unfinished`: whether the run has tasks left, when
+   * counted in the same commit.
+   */
+  private async finished(runId: string, row: TaskTable | undefined, unfinished?: boolean): Promise<void> {
     if (row) {
       this.publishEnd(row);
     }
-    if (!(await this.dispatchRepo.hasUnfinishedTasks(runId))) {
+    if (!(unfinished ?? (await this.dispatchRepo.hasUnfinishedTasks(runId)))) {
       // Replicas finishing a run's last tasks at once: the lock lets one of them settle the run.
       await this.cluster.withLock(RUN_END_LOCK, () => this.settleRun(runId));
     }
@@ -536,8 +539,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
       this.kick();
       return;
     }
-    const tasks = await this.runs.listTaskRows(runId);
-    const state = tasks.some((t) => t.state === 'failed') ? 'failed' : 'succeeded';
+    const state = (await this.runs.hasFailedTask(runId)) ? 'failed' : 'succeeded';
     if (!(await this.runs.setRunState(runId, state, Date.now()))) {
       return;
     }

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Transaction } from 'kysely';
+import type { CompiledQuery } from 'kysely';
 import type { ExecutionProvider, Fingerprint, Label, Runtime } from '#contracts';
 import { DATABASE } from './database.tokens.js';
+import { queryTemplate } from './query-template.js';
 import type { Db } from './database.js';
-import type { Database } from './database.types.js';
 
 export interface AgentRecord {
   id: string;
@@ -18,7 +18,13 @@ export interface AgentRecord {
 
 @Injectable()
 export class AgentRepository {
-  constructor(@Inject(DATABASE) private readonly db: Db) {}
+  private readonly touchTemplate: (id: string, at: number) => CompiledQuery;
+
+  constructor(@Inject(DATABASE) private readonly db: Db) {
+    this.touchTemplate = queryTemplate(db, 2, (id: string, at: number) =>
+      db.updateTable('agents').set({ last_seen_at: at }).where('id', '=', id),
+    );
+  }
 
   async upsert(agent: Omit<AgentRecord, 'firstSeenAt'>): Promise<void> {
     await this.db
@@ -46,8 +52,13 @@ export class AgentRepository {
       .execute();
   }
 
-  async touch(id: string, at: number, trx?: Transaction<Database>): Promise<void> {
-    await (trx ?? this.db).updateTable('agents').set({ last_seen_at: at }).where('id', '=', id).execute();
+  async touch(id: string, at: number): Promise<void> {
+    await this.db.executeQuery(this.touchQuery(id, at));
+  }
+
+  /** touch compiled, for a write job (write-batcher.ts). */
+  touchQuery(id: string, at: number): CompiledQuery {
+    return this.touchTemplate(id, at);
   }
 
   async list(): Promise<AgentRecord[]> {

@@ -17,6 +17,7 @@ import pg from 'pg';
 import { errorMessage } from '#common';
 import type { Database } from './database.types.js';
 import { migrationProvider } from './migrations/index.js';
+import { SqliteWriter } from './sqlite-writer.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
 export type Db = Kysely<Database>;
@@ -65,8 +66,21 @@ function openSqlite(file: string): Db {
   // A 64 MiB page cache keeps the hot tables in memory.
   sqlite.pragma('cache_size = -65536');
   const checkpointer = new WalCheckpointer({ file, intervalMs: CHECKPOINT_EVERY_MS, minFrames: 1_000 });
-  const database = withStatementCache(sqlite, () => checkpointer.stop());
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const writer = new SqliteWriter({ file, fallbackCheckpointPages: FALLBACK_CHECKPOINT_PAGES });
+  const database = withStatementCache(sqlite, () => {
+    writer.stop();
+    checkpointer.stop();
+  });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  writers.set(db, writer);
+  return db;
+}
+
+const writers = new WeakMap<Db, SqliteWriter>();
+
+/** The thread that commits an SQLite store's hot writes (sqlite-writer.ts); none for PostgreSQL. */
+export function sqliteWriterOf(db: Db): SqliteWriter | undefined {
+  return writers.get(db);
 }
 
 const FALLBACK_CHECKPOINT_PAGES = 64_000;
@@ -89,6 +103,10 @@ function withStatementCache(sqlite: SQLite.Database, beforeClose: () => void): S
       sqlite.close();
     },
     prepare: (sql: string) => {
+      // The writer thread (sqlite-writer.ts) commits on a connection of its own. A deferred transaction
+      // that read before that commit could not write after it (SQLITE_BUSY, never retried), so this
+      // connection's transactions take the write lock first, waiting for it like any statement.
+      sql = sql === 'begin' ? 'begin immediate' : sql;
       let statement = statements.get(sql);
       if (statement) {
         statements.delete(sql); // re-inserted below: the map's order is least recently used first
@@ -142,7 +160,7 @@ class NulFreeTextTransformer extends OperationNodeTransformer {
   }
 }
 
-const withoutNul = (text: string): string => text.replaceAll('\u0000', '\ufffd');
+export const withoutNul = (text: string): string => text.replaceAll('\u0000', '\ufffd');
 
 const nulFreeTextTransformer = new NulFreeTextTransformer();
 const nulFreeText: KyselyPlugin = {

@@ -1,17 +1,22 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { type SelectQueryBuilder, type Transaction, sql } from 'kysely';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { type CompiledQuery, type Kysely, type SelectQueryBuilder, type Transaction, sql } from 'kysely';
 import { DATABASE } from './database.tokens.js';
 import { type Db, dialectOf } from './database.js';
 import type { Database, TaskTable } from './database.types.js';
 import { ACTIVE_TASK_STATES, FINISHED_TASK_STATES, TASK_IS_QUEUED } from './run.repository.js';
+import { WriteBatcher } from './write-batcher.js';
+import { queryTemplate } from './query-template.js';
 
 export interface Pick {
   taskId: string;
   agentId: string;
 }
 
-/** Decides which of the oldest queued tasks go to which idle agent; may read more inside the transaction. */
-export type Chooser = (queued: TaskTable[], trx: Transaction<Database>) => Promise<Pick[]>;
+/**
+ * Decides which of the oldest queued tasks go to which idle agent; may read more through `db` (inside
+ * the lease transaction where there is one).
+ */
+export type Chooser = (queued: TaskTable[], db: Kysely<Database>) => Promise<Pick[]>;
 
 const UNFINISHED: string[] = ['queued', ...ACTIVE_TASK_STATES];
 
@@ -21,13 +26,63 @@ function oldestFirst(a: TaskTable, b: TaskTable): number {
   return a.created_at - b.created_at || a.seq - b.seq || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
+/** The statements of every task, built once (query-template.ts). */
+function templatesOf(db: Db) {
+  return {
+    finish: queryTemplate(
+      db,
+      4,
+      (id: string, state: 'succeeded' | 'failed' | 'cancelled', now: number, error: string | null) =>
+        db
+          .updateTable('tasks')
+          .set({ state, finished_at: now, error, lease_expires_at: null })
+          .where('id', '=', id)
+          .where('state', 'not in', FINISHED_TASK_STATES)
+          .returningAll(),
+    ),
+    running: queryTemplate(db, 4, (id: string, attempt: number, now: number, leaseExpiresAt: number) =>
+      db
+        .updateTable('tasks')
+        .set({ state: 'running', started_at: now, lease_expires_at: leaseExpiresAt })
+        .where('id', '=', id)
+        .where('attempt', '=', attempt)
+        .where('state', 'in', ACTIVE_TASK_STATES)
+        .returningAll(),
+    ),
+    unfinished: queryTemplate(db, 1, (runId: string) =>
+      db
+        .selectFrom('tasks')
+        .select('id')
+        .where('run_id', '=', runId)
+        .where('state', 'in', UNFINISHED)
+        .limit(1),
+    ),
+    /** SQLite only (see leaseOneQuery). */
+    leaseOne: queryTemplate(db, 3, (taskId: string, agentId: string, leaseExpiresAt: number) => ({
+      compile: () =>
+        sql<TaskTable>`
+          UPDATE tasks SET state = 'leased', lease_expires_at = ${leaseExpiresAt}, agent_id = ${agentId}
+          WHERE id = ${taskId} AND state = 'queued' RETURNING *`.compile(db),
+    })),
+  };
+}
+
 /** The queries of the dispatch path, shaped for a thousand agents and several replicas on one database. */
 @Injectable()
 export class DispatchRepository {
   private readonly postgres: boolean;
+  private readonly q: ReturnType<typeof templatesOf>;
 
-  constructor(@Inject(DATABASE) private readonly db: Db) {
+  /**
+   * `writes`: SQLite's lease compare-and-sets go through it to the writer thread (sqlite-writer.ts);
+   * without it (tests of the queries alone) they run on this connection.
+   */
+  constructor(
+    @Inject(DATABASE) private readonly db: Db,
+    @Optional() private readonly writes?: WriteBatcher,
+  ) {
     this.postgres = dialectOf(db) === 'postgres';
+    this.q = templatesOf(db);
   }
 
   /**
@@ -45,6 +100,9 @@ export class DispatchRepository {
     if (agentIds.length === 0) {
       return [];
     }
+    if (!this.postgres && this.writes) {
+      return this.leaseOnWriter(this.writes, agentIds, limit, leaseExpiresAt, choose);
+    }
     return this.db.transaction().execute(async (trx) => {
       if (this.postgres) {
         // A lost lease costs nothing (it expires and the task is leased again), so this transaction
@@ -61,14 +119,9 @@ export class DispatchRepository {
         return [];
       }
       if (!this.postgres) {
-        // No round trips to save on SQLite, and one UPDATE ... CASE over a sweep's rows cost 2-3 ms
-        // (bench-scale --sql-prof) against ~30 µs for each row's own compiled statement.
         const leased: TaskTable[] = [];
         for (const p of picks) {
-          const { rows } = await sql<TaskTable>`
-            UPDATE tasks SET state = 'leased', lease_expires_at = ${leaseExpiresAt}, agent_id = ${p.agentId}
-            WHERE id = ${p.taskId} AND state = 'queued' RETURNING *`.execute(trx);
-          leased.push(...rows);
+          leased.push(...(await trx.executeQuery(this.leaseOneQuery(p, leaseExpiresAt))).rows);
         }
         return leased;
       }
@@ -95,11 +148,45 @@ export class DispatchRepository {
   }
 
   /**
+   * SQLite with its writer thread: the queued rows are read here (WAL: no wait for the writer), and each
+   * pick is a compare-and-set in one write job, so a task taken meanwhile is simply not leased. There is
+   * one writer, so nothing else can interleave inside the job.
+   */
+  private async leaseOnWriter(
+    writes: WriteBatcher,
+    agentIds: string[],
+    limit: number,
+    leaseExpiresAt: number,
+    choose: Chooser,
+  ): Promise<TaskTable[]> {
+    const bound = await this.oldestBoundPerAgent(this.db, agentIds);
+    const unbound = await this.queuedOldestFirst(this.db, limit, (q) => q.where('agent_id', 'is', null));
+    const queued = [...bound, ...unbound].sort(oldestFirst).slice(0, limit);
+    const picks = queued.length > 0 ? await choose(queued, this.db) : [];
+    if (picks.length === 0) {
+      return [];
+    }
+    const outcomes = await writes.write(
+      picks.map((p) => ({ query: this.leaseOneQuery(p, leaseExpiresAt) })),
+      { urgent: true },
+    );
+    return outcomes.flatMap((outcome) => (outcome?.rows ?? []) as TaskTable[]);
+  }
+
+  /**
+   * SQLite, one pick: no round trips to save, and one UPDATE ... CASE over a sweep's rows cost 2-3 ms
+   * (bench-scale --sql-prof) against ~30 µs for each row's own compiled statement.
+   */
+  private leaseOneQuery(pick: Pick, leaseExpiresAt: number): CompiledQuery<TaskTable> {
+    return this.q.leaseOne(pick.taskId, pick.agentId, leaseExpiresAt);
+  }
+
+  /**
    * The oldest queued task bound to each agent. PostgreSQL: one index probe and one row lock per agent.
    * (FOR UPDATE on every queued row of hundreds of agents, to keep one each, dirtied pages by the
    * thousand per sweep.) Explicit collation: the column's "C" against the array's default.
    */
-  private async oldestBoundPerAgent(trx: Transaction<Database>, agentIds: string[]): Promise<TaskTable[]> {
+  private async oldestBoundPerAgent(trx: Kysely<Database>, agentIds: string[]): Promise<TaskTable[]> {
     if (!this.postgres) {
       // SQLite takes no row locks: the first row per agent by a window over the agents' queued rows.
       const { rows } = await sql<TaskTable & { pick: number }>`
@@ -122,7 +209,7 @@ export class DispatchRepository {
   }
 
   private queuedOldestFirst(
-    trx: Transaction<Database>,
+    trx: Kysely<Database>,
     limit: number,
     which: (q: QueuedQuery) => QueuedQuery,
   ): Promise<TaskTable[]> {
@@ -156,13 +243,18 @@ export class DispatchRepository {
     error: string | null,
     trx?: Transaction<Database>,
   ): Promise<TaskTable | undefined> {
-    return (trx ?? this.db)
-      .updateTable('tasks')
-      .set({ state, finished_at: now, error, lease_expires_at: null })
-      .where('id', '=', id)
-      .where('state', 'not in', FINISHED_TASK_STATES)
-      .returningAll()
-      .executeTakeFirst();
+    const { rows } = await (trx ?? this.db).executeQuery(this.finishTaskQuery(id, state, now, error));
+    return rows[0];
+  }
+
+  /** finishTask compiled, for a write job (write-batcher.ts): returns the new row, or nothing. */
+  finishTaskQuery(
+    id: string,
+    state: 'succeeded' | 'failed' | 'cancelled',
+    now: number,
+    error: string | null,
+  ): CompiledQuery<TaskTable> {
+    return this.q.finish(id, state, now, error);
   }
 
   /** leased → running when the agent says it started; the new row, or undefined if the lease moved on. */
@@ -171,28 +263,33 @@ export class DispatchRepository {
     attempt: number,
     now: number,
     leaseExpiresAt: number,
-    trx?: Transaction<Database>,
   ): Promise<TaskTable | undefined> {
-    return (trx ?? this.db)
-      .updateTable('tasks')
-      .set({ state: 'running', started_at: now, lease_expires_at: leaseExpiresAt })
-      .where('id', '=', id)
-      .where('attempt', '=', attempt)
-      .where('state', 'in', ACTIVE_TASK_STATES)
-      .returningAll()
-      .executeTakeFirst();
+    const { rows } = await this.db.executeQuery(this.markTaskRunningQuery(id, attempt, now, leaseExpiresAt));
+    return rows[0];
+  }
+
+  /**
+   * markTaskRunning compiled for a write job: returns the new row, or
+   * nothing if the lease moved on.
+   */
+  markTaskRunningQuery(
+    id: string,
+    attempt: number,
+    now: number,
+    leaseExpiresAt: number,
+  ): CompiledQuery<TaskTable> {
+    return this.q.running(id, attempt, now, leaseExpiresAt);
   }
 
   /** One index probe (tasks_run_state), asked after every result. */
   async hasUnfinishedTasks(runId: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('tasks')
-      .select('id')
-      .where('run_id', '=', runId)
-      .where('state', 'in', UNFINISHED)
-      .limit(1)
-      .executeTakeFirst();
-    return row !== undefined;
+    const { rows } = await this.db.executeQuery(this.unfinishedTaskQuery(runId));
+    return rows.length > 0;
+  }
+
+  /** hasUnfinishedTasks compiled, for a write job: one row if the run has a task left to finish. */
+  unfinishedTaskQuery(runId: string): CompiledQuery {
+    return this.q.unfinished(runId);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Transaction } from 'kysely';
+import type { CompiledQuery, Insertable, Transaction } from 'kysely';
 import type {
   Fidelity,
   Fingerprint,
@@ -13,10 +13,49 @@ import type {
 import { DATABASE } from './database.tokens.js';
 import type { Db } from './database.js';
 import type { Database, ResultTable } from './database.types.js';
+import { queryTemplate } from './query-template.js';
+
+/** Every column of a result's row. */
+const RESULT_COLUMNS = [
+  'task_id',
+  'attempt',
+  'agent_id',
+  'fingerprint_json',
+  'facts_json',
+  'ort_version',
+  'ep',
+  'load_ms',
+  'first_run_ms',
+  'median_ms',
+  'latency_json',
+  'samples_json',
+  'peak_rss_bytes',
+  'arena_peak_bytes',
+  'profiled_run_median_ms',
+  'inputs_json',
+  'op_types_json',
+  'fidelity_json',
+  'ops_json',
+  'created_at',
+] as const satisfies readonly (keyof ResultTable)[];
+
+type ResultRow = ResultTable[(typeof RESULT_COLUMNS)[number]][];
 
 @Injectable()
 export class ResultRepository {
-  constructor(@Inject(DATABASE) private readonly db: Db) {}
+  /** Built once (query-template.ts): a result's row, in RESULT_COLUMNS order. */
+  private readonly insert: (...row: ResultRow) => CompiledQuery;
+
+  constructor(@Inject(DATABASE) private readonly db: Db) {
+    this.insert = queryTemplate(db, RESULT_COLUMNS.length, (...row: ResultRow) =>
+      db
+        .insertInto('results')
+        .values(
+          Object.fromEntries(RESULT_COLUMNS.map((column, i) => [column, row[i]])) as Insertable<ResultTable>,
+        )
+        .onConflict((oc) => oc.columns(['task_id', 'attempt']).doNothing()),
+    );
+  }
 
   /**
    * Stores a result in one transaction, with `alsoInside` (finishing its task) in the same one: one
@@ -29,44 +68,49 @@ export class ResultRepository {
     alsoInside?: (trx: Transaction<Database>) => Promise<void>,
     inTransaction?: Transaction<Database>,
   ): Promise<boolean> {
-    const m = result.measurement;
-    if (!m) {
-      throw new Error('result without measurement');
-    }
+    const insert = this.insertQuery(result, now);
     const store = async (trx: Transaction<Database>): Promise<boolean> => {
-      const inserted = await trx
-        .insertInto('results')
-        .values({
-          task_id: result.taskId,
-          attempt: result.attempt,
-          agent_id: result.agentId,
-          fingerprint_json: JSON.stringify(result.fingerprint ?? {}),
-          facts_json: JSON.stringify(result.model ?? {}),
-          ort_version: m.ortVersion,
-          ep: m.ep,
-          load_ms: m.loadMs,
-          first_run_ms: m.firstRunMs,
-          median_ms: m.latency?.median ?? 0,
-          latency_json: JSON.stringify(m.latency ?? {}),
-          samples_json: JSON.stringify(m.samplesMs),
-          peak_rss_bytes: Number(m.peakRssBytes),
-          arena_peak_bytes: Number(m.arenaPeakBytes),
-          profiled_run_median_ms: m.profiledRunMedianMs,
-          inputs_json: JSON.stringify(m.inputs),
-          op_types_json: JSON.stringify(m.opTypes),
-          fidelity_json: m.fidelity ? JSON.stringify(m.fidelity) : null,
-          ops_json: JSON.stringify(m.ops),
-          created_at: now,
-        })
-        .onConflict((oc) => oc.columns(['task_id', 'attempt']).doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
+      const inserted = await trx.executeQuery(insert);
+      if (Number(inserted.numAffectedRows ?? 0) === 0) {
         return false;
       }
       await alsoInside?.(trx);
       return true;
     };
     return inTransaction ? store(inTransaction) : this.db.transaction().execute(store);
+  }
+
+  /**
+   * The result's row, inserted unless its (task, attempt) is stored already: it then changes no row.
+   * Compiled, for a write job (write-batcher.ts).
+   */
+  insertQuery(result: TaskResult, now: number): CompiledQuery {
+    const m = result.measurement;
+    if (!m) {
+      throw new Error('result without measurement');
+    }
+    return this.insert(
+      result.taskId,
+      result.attempt,
+      result.agentId,
+      JSON.stringify(result.fingerprint ?? {}),
+      JSON.stringify(result.model ?? {}),
+      m.ortVersion,
+      m.ep,
+      m.loadMs,
+      m.firstRunMs,
+      m.latency?.median ?? 0,
+      JSON.stringify(m.latency ?? {}),
+      JSON.stringify(m.samplesMs),
+      Number(m.peakRssBytes),
+      Number(m.arenaPeakBytes),
+      m.profiledRunMedianMs,
+      JSON.stringify(m.inputs),
+      JSON.stringify(m.opTypes),
+      m.fidelity ? JSON.stringify(m.fidelity) : null,
+      JSON.stringify(m.ops),
+      now,
+    );
   }
 
   async listForRun(runId: string): Promise<TaskResult[]> {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type Transaction, sql } from 'kysely';
+import { type CompiledQuery, type Transaction, sql } from 'kysely';
 import {
   type ModelRef,
   type Recipe,
@@ -12,6 +12,7 @@ import {
   TaskState,
 } from '#contracts';
 import { DATABASE } from './database.tokens.js';
+import { queryTemplate } from './query-template.js';
 import { type Db, dialectOf } from './database.js';
 import type { Database, RunTable, TaskTable } from './database.types.js';
 
@@ -90,7 +91,13 @@ export const TASK_IS_ACTIVE = sql<boolean>`"tasks"."state" IN ('leased', 'runnin
 
 @Injectable()
 export class RunRepository {
-  constructor(@Inject(DATABASE) private readonly db: Db) {}
+  private readonly taskById: (id: string) => CompiledQuery<TaskTable>;
+
+  constructor(@Inject(DATABASE) private readonly db: Db) {
+    this.taskById = queryTemplate(db, 1, (id: string) =>
+      db.selectFrom('tasks').selectAll().where('id', '=', id),
+    );
+  }
 
   /** The run and all its tasks appear together or not at all. */
   async createRun(
@@ -176,26 +183,38 @@ export class RunRepository {
     return (await this.listTaskRows(runId)).map((row) => toTask(row));
   }
 
-  async findTask(id: string): Promise<TaskTable | undefined> {
-    return this.db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+  /** One index probe (tasks_run_state), where listing a run's tasks to look was milliseconds a run. */
+  async hasFailedTask(runId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('tasks')
+      .select('id')
+      .where('run_id', '=', runId)
+      .where('state', '=', 'failed')
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
-  async renewLeases(
-    agentId: string,
-    taskIds: string[],
-    leaseExpiresAt: number,
-    trx?: Transaction<Database>,
-  ): Promise<void> {
-    if (taskIds.length === 0) {
-      return;
+  /** Asked for every message about a task: built once (query-template.ts). */
+  async findTask(id: string): Promise<TaskTable | undefined> {
+    return (await this.db.executeQuery(this.taskById(id))).rows[0];
+  }
+
+  async renewLeases(agentId: string, taskIds: string[], leaseExpiresAt: number): Promise<void> {
+    if (taskIds.length > 0) {
+      await this.db.executeQuery(this.renewLeasesQuery(agentId, taskIds, leaseExpiresAt));
     }
-    await (trx ?? this.db)
+  }
+
+  /** renewLeases compiled, for a write job (write-batcher.ts); `taskIds` must not be empty. */
+  renewLeasesQuery(agentId: string, taskIds: string[], leaseExpiresAt: number): CompiledQuery {
+    return this.db
       .updateTable('tasks')
       .set({ lease_expires_at: leaseExpiresAt })
       .where('agent_id', '=', agentId)
       .where('id', 'in', taskIds)
       .where('state', 'in', ACTIVE_TASK_STATES)
-      .execute();
+      .compile();
   }
 
   async expiredLeases(now: number): Promise<TaskTable[]> {

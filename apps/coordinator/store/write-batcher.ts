@@ -1,15 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Transaction } from 'kysely';
+import type { CompiledQuery, QueryResult, Transaction } from 'kysely';
 import { DATABASE } from './database.tokens.js';
-import { type Db, dialectOf } from './database.js';
+import { type Db, dialectOf, sqliteWriterOf } from './database.js';
 import { gathererFor } from './gather.js';
 import type { Database } from './database.types.js';
+import type { JobOutcome, SqliteWriter, StepOutcome } from './sqlite-writer.js';
 
-type Work = (trx: Transaction<Database>) => Promise<unknown>;
+export type { StepOutcome } from './sqlite-writer.js';
+
+/**
+ * One statement of a write job, compiled by the store's own Kysely (so for its dialect). `when`: the
+ * step runs only if that earlier step of the same job changed (or returned) a row; otherwise its outcome
+ * is null.
+ */
+export interface WriteStep {
+  query: CompiledQuery;
+  when?: number;
+}
 
 interface Job {
-  work: Work;
-  resolve(value: unknown): void;
+  steps: WriteStep[];
+  resolve(value: StepOutcome[]): void;
   reject(error: unknown): void;
 }
 
@@ -17,33 +28,54 @@ interface Job {
 const MAX_BATCH = 64;
 /** PostgreSQL commits wait for the WAL flush: a few at once keep the results flowing meanwhile. */
 const POSTGRES_LANES = 3;
+/** SQLite: a second batch waits in the writer thread's queue, so the thread never waits for this one. */
+const SQLITE_LANES = 2;
 
 /**
- * Group commit for the writes every task makes (its start, its result and end). A commit costs more
- * than the statements it carries: SQLite writes its WAL, PostgreSQL waits for the WAL flush. Writes
- * gathered together (see gather.ts), or arriving while a commit is under way, share one commit. Each job
- * resolves only after its commit. If one job fails, the
- * batch is rolled back and its jobs run again one by one, so only that job fails.
- * Jobs must do nothing but database work inside `work`: it may run twice.
+ * Group commit for the writes every task makes (its lease, start, result and end, and heartbeats). A
+ * commit costs more than the statements it carries: SQLite writes its WAL, PostgreSQL waits for the WAL
+ * flush. Writes gathered together (see gather.ts), or arriving while a commit is under way, share one
+ * commit. Each job resolves only after its commit, with its steps' outcomes. If one job fails, the batch
+ * is rolled back and its jobs run again one by one, so only that job fails.
+ *
+ * A job is compiled statements, not code, so that on SQLite the batch goes to the writer thread
+ * (sqlite-writer.ts) as one message; PostgreSQL runs the same steps in a pooled transaction.
  */
 @Injectable()
 export class WriteBatcher {
   private queue: Job[] = [];
   private draining = false;
-  /** Commits under way at once: one on SQLite (one connection), a few on PostgreSQL (a pool). */
+  private readonly writer?: SqliteWriter;
+  /** Commits under way at once. */
   private readonly lanes: number;
   private busy = 0;
   /** Also how dispatch sweeps gather idle agents: the same trade-off (see gather.ts). */
   readonly gather: (fn: () => void) => void;
 
   constructor(@Inject(DATABASE) private readonly db: Db) {
-    this.lanes = dialectOf(db) === 'postgres' ? POSTGRES_LANES : 1;
+    this.writer = sqliteWriterOf(db);
+    this.lanes = dialectOf(db) === 'postgres' ? POSTGRES_LANES : SQLITE_LANES;
     this.gather = gathererFor(db);
   }
 
-  run<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve, reject });
+  /**
+   * The job's steps in one transaction, shared with other jobs; resolves with each step's outcome.
+   * `urgent` (a dispatch sweep's leases, which agents wait for): on SQLite the job goes to the writer
+   * thread at once, as a commit of its own, instead of waiting to be gathered and for a free lane behind
+   * results; elsewhere it goes first into the next commit.
+   */
+  write(steps: WriteStep[], options: { urgent?: boolean } = {}): Promise<StepOutcome[]> {
+    return new Promise<StepOutcome[]>((resolve, reject) => {
+      const job = { steps, resolve, reject };
+      if (options.urgent && this.writer) {
+        void this.commitOnWriter(this.writer, [job]);
+        return;
+      }
+      if (options.urgent) {
+        this.queue.unshift(job);
+      } else {
+        this.queue.push(job);
+      }
       if (!this.draining) {
         this.draining = true;
         this.gather(() => this.drain());
@@ -57,7 +89,7 @@ export class WriteBatcher {
     while (this.busy < this.lanes && this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       this.busy += 1;
-      void this.commit(batch).finally(() => {
+      void (this.writer ? this.commitOnWriter(this.writer, batch) : this.commit(batch)).finally(() => {
         this.busy -= 1;
         this.drain();
       });
@@ -66,12 +98,34 @@ export class WriteBatcher {
     this.draining = this.queue.length > 0;
   }
 
+  private async commitOnWriter(writer: SqliteWriter, batch: Job[]): Promise<void> {
+    let outcomes: JobOutcome[];
+    try {
+      outcomes = await writer.execute(
+        batch.map((job) => ({
+          steps: job.steps.map(({ query, when }) => ({ sql: query.sql, parameters: query.parameters, when })),
+        })),
+      );
+    } catch (error) {
+      batch.forEach((job) => job.reject(error));
+      return;
+    }
+    batch.forEach((job, i) => {
+      const outcome = outcomes[i]!;
+      if ('error' in outcome) {
+        job.reject(Object.assign(new Error(outcome.error.message), { code: outcome.error.code }));
+      } else {
+        job.resolve(outcome.steps);
+      }
+    });
+  }
+
   private async commit(batch: Job[]): Promise<void> {
-    const values: unknown[] = [];
+    const values: StepOutcome[][] = [];
     try {
       await this.db.transaction().execute(async (trx) => {
         for (const job of batch) {
-          values.push(await job.work(trx));
+          values.push(await runSteps(trx, job.steps));
         }
       });
     } catch (error) {
@@ -84,6 +138,21 @@ export class WriteBatcher {
       }
       return;
     }
-    batch.forEach((job, i) => job.resolve(values[i]));
+    batch.forEach((job, i) => job.resolve(values[i]!));
   }
+}
+
+async function runSteps(trx: Transaction<Database>, steps: WriteStep[]): Promise<StepOutcome[]> {
+  const outcomes: StepOutcome[] = [];
+  for (const { query, when } of steps) {
+    if (when !== undefined && !(outcomes[when] && outcomes[when].changes > 0)) {
+      outcomes.push(null);
+      continue;
+    }
+    const result: QueryResult<unknown> = await trx.executeQuery(query);
+    const changes =
+      result.numAffectedRows !== undefined ? Number(result.numAffectedRows) : result.rows.length;
+    outcomes.push({ rows: result.rows, changes });
+  }
+  return outcomes;
 }
