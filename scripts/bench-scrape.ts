@@ -4,6 +4,8 @@
 // Registry.metrics() (as the coordinator did before), the other is the coordinator's own (LastValueGauge)
 // read with renderExposition(), as /metrics serves it. Every last-result series gets a new result before
 // each read, as under load. Rounds alternate the order.
+// Scrapes run back to back here, so past the first few seconds they go in exposition.ts's late mode
+// (a yield every 25 ms of work), not its paced start.
 // Usage: node dist/scripts/bench-scrape.js [--agents=1000] [--rounds=6] [--op-rows=100]
 import { performance } from 'node:perf_hooks';
 import { Gauge, type Registry } from 'prom-client';
