@@ -277,7 +277,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     this.logger.verbose(`task ${task.id} (attempt ${task.attempt}) -> agent ${agent.name}`);
   }
 
-  /** A run's request never changes; `trx` when asked inside the dispatch transaction (SQLite has one connection). */
+  /** A run's request never changes; `trx` when asked inside the dispatch transaction (its connection is taken). */
   private async requestOf(runId: string, trx?: Kysely<Database>): Promise<RunRequest> {
     let request = this.requests.get(runId);
     if (!request) {

@@ -268,10 +268,7 @@ export class DispatchRepository {
     return rows[0];
   }
 
-  /**
-   * markTaskRunning compiled for a write job: returns the new row, or
-   * nothing if the lease moved on.
-   */
+  /** markTaskRunning compiled, for a write job: returns the new row, or nothing if the lease moved on. */
   markTaskRunningQuery(
     id: string,
     attempt: number,
