@@ -118,7 +118,7 @@ await test("the coordinator's own transactions wait for the writer thread instea
 await test('a writer thread that fails rejects what it held; the next write starts a new one', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mlfarm-writer-'));
   const file = join(dir, 'later.sqlite');
-  const writer = new SqliteWriter({ file, fallbackCheckpointPages: 1000 });
+  const writer = new SqliteWriter({ file, pragmas: ['busy_timeout = 5000'] });
   try {
     await assert.rejects(
       writer.execute([{ steps: [{ sql: 'SELECT 1', parameters: [] }] }]),

@@ -57,16 +57,9 @@ function openSqlite(file: string): Db {
   const sqlite = new SQLite(file);
   // WAL keeps readers (GetRun, WatchRun) off the writer's back; a crashed process loses nothing committed.
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  // The log is copied into the database file by a worker thread (wal-checkpointer.ts); the commit that
-  // finds 64,000 pages (256 MiB) of log checkpoints itself only if that thread fell behind.
-  sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
-  // A 64 MiB page cache keeps the hot tables in memory.
-  sqlite.pragma('cache_size = -65536');
+  CONNECTION_PRAGMAS.forEach((pragma) => sqlite.pragma(pragma));
   const checkpointer = new WalCheckpointer({ file, intervalMs: CHECKPOINT_EVERY_MS, minFrames: 1_000 });
-  const writer = new SqliteWriter({ file, fallbackCheckpointPages: FALLBACK_CHECKPOINT_PAGES });
+  const writer = new SqliteWriter({ file, pragmas: CONNECTION_PRAGMAS });
   const database = withStatementCache(sqlite, () => {
     writer.stop();
     checkpointer.stop();
@@ -84,6 +77,19 @@ export function sqliteWriterOf(db: Db): SqliteWriter | undefined {
 }
 
 const FALLBACK_CHECKPOINT_PAGES = 64_000;
+
+/** Settings each connection holds for itself: the coordinator's and the writer thread's (sqlite-writer.ts). */
+const CONNECTION_PRAGMAS = [
+  'synchronous = NORMAL',
+  'foreign_keys = ON',
+  // Two connections write (the coordinator's, the writer thread's): each waits while the other commits.
+  'busy_timeout = 5000',
+  // The log is copied into the database file by a worker thread (wal-checkpointer.ts); the commit that
+  // finds 64,000 pages (256 MiB) of log checkpoints itself only if that thread fell behind.
+  `wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`,
+  // A 64 MiB page cache keeps the hot tables in memory.
+  'cache_size = -65536',
+];
 /** A few thousand pages of log between checkpoints at a thousand agents' load. */
 const CHECKPOINT_EVERY_MS = 200;
 

@@ -2,8 +2,8 @@ import { Worker } from 'node:worker_threads';
 
 export interface WriterSettings {
   file: string;
-  /** The writer's own automatic checkpoint, should the checkpoint thread fall behind (database.ts). */
-  fallbackCheckpointPages: number;
+  /** Per-connection settings (`PRAGMA`s), the same as the coordinator's connection (database.ts). */
+  pragmas: readonly string[];
 }
 
 /** One statement, compiled for SQLite. `when`: run only if that earlier step of the job changed a row. */

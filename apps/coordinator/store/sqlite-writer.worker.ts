@@ -13,12 +13,7 @@ import type {
 const settings = workerData as WriterSettings;
 const db = new SQLite(settings.file, { fileMustExist: true });
 // The same settings as the coordinator's own connection (database.ts): each connection has its own.
-db.pragma('synchronous = NORMAL');
-db.pragma('foreign_keys = ON');
-// The coordinator's thread may hold the write lock for a moment (a run's tasks being inserted): wait.
-db.pragma('busy_timeout = 5000');
-db.pragma(`wal_autocheckpoint = ${settings.fallbackCheckpointPages}`);
-db.pragma('cache_size = -65536');
+settings.pragmas.forEach((pragma) => db.pragma(pragma));
 
 const statements = new Map<string, SQLite.Statement>();
 const begin = db.prepare('BEGIN IMMEDIATE');
