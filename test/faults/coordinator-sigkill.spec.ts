@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { lastValueFrom } from 'rxjs';
 import { RunState } from '#contracts';
 import { bundledModelPath } from '#common';
+import SQLite from 'better-sqlite3';
 import { pollUntil } from '../support/cli-process.js';
 import { FaultFarm } from '../support/fault-farm.js';
 
@@ -19,11 +21,19 @@ await test('coordinator SIGKILLed mid-run: runs continue after the restart, stor
   assert.equal(done.run!.state, RunState.RUN_STATE_SUCCEEDED);
   assert.equal(done.results.length, 2);
 
+  // A run whose last task ended, but whose coordinator died before settling it: as it is stored then.
+  const unsettled = (await farm.waitForRunEnd(await farm.submit(det, 'unsettled'))).run!.id;
+  const file = new SQLite(join(farm.dir, 'coordinator', 'mlfarm.sqlite'), { timeout: 5_000 });
+  file.prepare(`UPDATE runs SET state = 'running', finished_at = NULL WHERE id = ?`).run(unsettled);
+  file.close();
+
   const midRun = await farm.submit(det, 'mid-run', { minDurationMs: 4_000, iterations: 1 });
   const queued = await farm.submit(det, 'queued-behind');
   await farm.waitForRunningTask(midRun);
 
   await farm.killAndRestartCoordinator();
+  const settled = await farm.waitForRunEnd(unsettled);
+  assert.equal(settled.run!.state, RunState.RUN_STATE_SUCCEEDED, 'the restarted coordinator settles it');
 
   const again = await farm.getRun(done.run!.id);
   assert.equal(again.run!.state, RunState.RUN_STATE_SUCCEEDED);

@@ -255,3 +255,16 @@ await forEachDialect(
     assert.equal(rows[4_999]!.id, 'task_4999');
   },
 );
+
+await forEachDialect('open runs whose tasks have all ended are found, to be settled', async (db) => {
+  const runs = new RunRepository(db);
+  await seedRun(db, 'run_open', ['o1', 'o2']);
+  await seedRun(db, 'run_drained', ['d1', 'd2']);
+  await seedRun(db, 'run_settled', ['s1']);
+  await db.updateTable('tasks').set({ state: 'succeeded' }).where('id', 'in', ['o1', 'd1', 's1']).execute();
+  await db.updateTable('tasks').set({ state: 'failed' }).where('id', '=', 'd2').execute();
+  await db.updateTable('tasks').set({ state: 'running' }).where('id', '=', 'o2').execute();
+  await runs.setRunState('run_drained', 'running', 20_000);
+  await runs.setRunState('run_settled', 'succeeded', 20_000);
+  assert.deepEqual(await runs.drainedOpenRunIds(), ['run_drained']);
+});

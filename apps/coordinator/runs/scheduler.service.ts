@@ -37,6 +37,8 @@ const SHUTDOWN_WAIT_MS = 5_000;
 /** Requests and artifact sizes kept for assignments; cleared when this many pile up (runs ended elsewhere). */
 const CACHE_LIMIT = 10_000;
 const RUN_END_LOCK = 'mlfarm:run-end';
+/** How often open runs are checked for being drained but not settled (settleDrainedRuns). */
+const DRAINED_CHECK_MS = 30_000;
 const FINISHED_STATES = new Set([
   TaskState.TASK_STATE_SUCCEEDED,
   TaskState.TASK_STATE_FAILED,
@@ -62,6 +64,8 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   /** An agent's absence is counted from here at the earliest: a coordinator that was down lost no agent. */
   private readonly startedAt = Date.now();
   private timer?: NodeJS.Timeout;
+  /** When open runs were last checked for being drained (settleDrainedRuns); at start, the first tick. */
+  private drainedCheckedAt = -Infinity;
   private sweepAll = false;
   private readonly sweepAgents = new Set<string>();
   private sweepQueued = false;
@@ -188,6 +192,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
         }
         await this.expireLeases();
         await this.failTasksOfLostAgents();
+        await this.settleDrainedRuns();
       })
       .catch((e: unknown) => this.logger.error(`scheduler tick failed: ${errorMessage(e)}`));
     this.sweep(undefined);
@@ -334,6 +339,23 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * Settles open runs whose tasks have all ended. A run is settled right after its last task's end;
+   * this catches the run whose coordinator stopped in between (a replica killed), or whose after-commit
+   * probe failed. It reads every open run, so not at every tick.
+   */
+  private async settleDrainedRuns(): Promise<void> {
+    const now = Date.now();
+    if (now - this.drainedCheckedAt < DRAINED_CHECK_MS) {
+      return;
+    }
+    this.drainedCheckedAt = now;
+    for (const runId of await this.runs.drainedOpenRunIds()) {
+      this.logger.warn(`run ${runId}: every task ended but the run was still open; settling it`);
+      await this.cluster.withLock(RUN_END_LOCK, () => this.settleRun(runId));
+    }
+  }
+
+  /**
    * A task bound to one agent cannot move to another (its result would answer a different question), so
    * when that agent stays away longer than agentLostMs the task fails with the reason instead of keeping
    * its run open forever. Absence counts from the agent's last message to any replica, or from this
@@ -366,7 +388,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   async onStarted(agent: ConnectedAgent, taskId: string, attempt: number): Promise<void> {
     const now = Date.now();
     const [running] = await this.writes.write([
-      { query: this.dispatchRepo.markTaskRunningQuery(taskId, attempt, now, now + this.config.leaseMs) },
+      this.dispatchRepo.markTaskRunningStep(taskId, attempt, now, now + this.config.leaseMs),
     ]);
     const row = running?.rows[0] as TaskTable | undefined;
     if (row) {
@@ -379,10 +401,10 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     const now = Date.now();
     const steps: WriteStep[] = [];
     if (touch) {
-      steps.push({ query: this.agentRecords.touchQuery(agent.id, now) });
+      steps.push(this.agentRecords.touchStep(agent.id, now));
     }
     if (runningTaskIds.length > 0) {
-      steps.push({ query: this.runs.renewLeasesQuery(agent.id, runningTaskIds, now + this.config.leaseMs) });
+      steps.push(this.runs.renewLeasesStep(agent.id, runningTaskIds, now + this.config.leaseMs));
     }
     // A thousand agents beat every few seconds: their writes share commits with the results.
     if (steps.length > 0) {
@@ -432,9 +454,9 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     const now = Date.now();
     // The result and its task's end are one commit; the run's remaining tasks are counted inside it.
     const [inserted, ended, unfinished] = await this.writes.write([
-      { query: this.results.insertQuery(complete, now) },
-      { query: this.dispatchRepo.finishTaskQuery(task.id, 'succeeded', now, null), when: 0 },
-      { query: this.dispatchRepo.unfinishedTaskQuery(task.run_id), when: 0 },
+      this.results.insertStep(complete, now),
+      { ...this.dispatchRepo.finishTaskStep(task.id, 'succeeded', now, null), when: 0 },
+      { ...this.dispatchRepo.unfinishedTaskStep(task.run_id), when: 0 },
     ]);
     const stored = inserted!.changes > 0;
     if (stored) {

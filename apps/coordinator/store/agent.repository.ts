@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CompiledQuery } from 'kysely';
+import { type CompiledQuery, sql } from 'kysely';
 import type { ExecutionProvider, Fingerprint, Label, Runtime } from '#contracts';
 import { DATABASE } from './database.tokens.js';
 import { queryTemplate } from './query-template.js';
-import type { Db } from './database.js';
+import { type Db, dialectOf } from './database.js';
+import { type BulkForm, type WriteStep, unnestOf } from './bulk-write.js';
 
 export interface AgentRecord {
   id: string;
@@ -19,11 +20,27 @@ export interface AgentRecord {
 @Injectable()
 export class AgentRepository {
   private readonly touchTemplate: (id: string, at: number) => CompiledQuery;
+  /** PostgreSQL: a write batch's touches as one UPDATE (bulk-write.ts). */
+  private readonly touchMany?: BulkForm;
 
   constructor(@Inject(DATABASE) private readonly db: Db) {
     this.touchTemplate = queryTemplate(db, 2, (id: string, at: number) =>
       db.updateTable('agents').set({ last_seen_at: at }).where('id', '=', id),
     );
+    if (dialectOf(db) === 'postgres') {
+      this.touchMany = {
+        name: 'touch agents',
+        compile: (rows) =>
+          // An agent twice in one batch: its latest time (an UPDATE ... FROM takes an arbitrary one).
+          sql`
+            UPDATE agents AS a SET last_seen_at = v.at
+            FROM (SELECT id, max(at) AS at FROM ${unnestOf(rows, ['text', 'bigint'])} AS u(id, at) GROUP BY id) AS v
+            WHERE a.id = v.id COLLATE "C"
+            RETURNING a.id`.compile(db),
+        keyOfInput: (row) => String(row[0]),
+        keyOfOutput: (row) => String(row.id),
+      };
+    }
   }
 
   async upsert(agent: Omit<AgentRecord, 'firstSeenAt'>): Promise<void> {
@@ -59,6 +76,14 @@ export class AgentRepository {
   /** touch compiled, for a write job (write-batcher.ts). */
   touchQuery(id: string, at: number): CompiledQuery {
     return this.touchTemplate(id, at);
+  }
+
+  /** touch as a write job's step. */
+  touchStep(id: string, at: number): WriteStep {
+    return {
+      query: this.touchTemplate(id, at),
+      bulk: this.touchMany && { form: this.touchMany, rows: [[id, at]] },
+    };
   }
 
   async list(): Promise<AgentRecord[]> {

@@ -6,6 +6,7 @@ import type { Database, TaskTable } from './database.types.js';
 import { ACTIVE_TASK_STATES, FINISHED_TASK_STATES, TASK_IS_QUEUED } from './run.repository.js';
 import { WriteBatcher } from './write-batcher.js';
 import { queryTemplate } from './query-template.js';
+import { type BulkForm, type WriteStep, unnestOf } from './bulk-write.js';
 
 export interface Pick {
   taskId: string;
@@ -67,11 +68,59 @@ function templatesOf(db: Db) {
   };
 }
 
+/** PostgreSQL: the task statements of a write batch's jobs as one statement each (bulk-write.ts). */
+function bulkFormsOf(db: Db) {
+  const byId = (row: Record<string, unknown>) => String(row.id);
+  const firstColumn = (row: readonly unknown[]) => String(row[0]);
+  return {
+    /** Rows: (id, state, now, error). */
+    finish: {
+      name: 'finish tasks',
+      compile: (rows) =>
+        sql`
+          UPDATE tasks AS t
+          SET state = v.state, finished_at = v.now, error = v.error, lease_expires_at = NULL
+          FROM ${unnestOf(rows, ['text', 'text', 'bigint', 'text'])} AS v(id, state, now, error)
+          WHERE t.id = v.id COLLATE "C" AND t.state NOT IN (${sql.join(FINISHED_TASK_STATES)})
+          RETURNING t.*`.compile(db),
+      keyOfInput: firstColumn,
+      keyOfOutput: byId,
+    } satisfies BulkForm,
+    /** Rows: (id, attempt, now, leaseExpiresAt). */
+    running: {
+      name: 'mark tasks running',
+      compile: (rows) =>
+        sql`
+          UPDATE tasks AS t
+          SET state = 'running', started_at = v.now, lease_expires_at = v.lease
+          FROM ${unnestOf(rows, ['text', 'integer', 'bigint', 'bigint'])} AS v(id, attempt, now, lease)
+          WHERE t.id = v.id COLLATE "C" AND t.attempt = v.attempt AND t.state IN (${sql.join(ACTIVE_TASK_STATES)})
+          RETURNING t.*`.compile(db),
+      keyOfInput: firstColumn,
+      keyOfOutput: byId,
+    } satisfies BulkForm,
+    /** Rows: (runId). A read: which of the runs have a task left. */
+    unfinished: {
+      name: 'runs with unfinished tasks',
+      read: true,
+      compile: (rows) =>
+        sql`
+          SELECT r.id FROM ${unnestOf(rows, ['text'])} AS r(id)
+          WHERE EXISTS (
+            SELECT 1 FROM tasks WHERE run_id = r.id COLLATE "C" AND state IN (${sql.join(UNFINISHED)})
+          )`.compile(db),
+      keyOfInput: firstColumn,
+      keyOfOutput: byId,
+    } satisfies BulkForm,
+  };
+}
+
 /** The queries of the dispatch path, shaped for a thousand agents and several replicas on one database. */
 @Injectable()
 export class DispatchRepository {
   private readonly postgres: boolean;
   private readonly q: ReturnType<typeof templatesOf>;
+  private readonly bulk?: ReturnType<typeof bulkFormsOf>;
 
   /**
    * `writes`: SQLite's lease compare-and-sets go through it to the writer thread (sqlite-writer.ts);
@@ -83,6 +132,7 @@ export class DispatchRepository {
   ) {
     this.postgres = dialectOf(db) === 'postgres';
     this.q = templatesOf(db);
+    this.bulk = this.postgres ? bulkFormsOf(db) : undefined;
   }
 
   /**
@@ -257,6 +307,19 @@ export class DispatchRepository {
     return this.q.finish(id, state, now, error);
   }
 
+  /** finishTask as a write job's step. */
+  finishTaskStep(
+    id: string,
+    state: 'succeeded' | 'failed' | 'cancelled',
+    now: number,
+    error: string | null,
+  ): WriteStep {
+    return {
+      query: this.finishTaskQuery(id, state, now, error),
+      bulk: this.bulk && { form: this.bulk.finish, rows: [[id, state, now, error]] },
+    };
+  }
+
   /** leased → running when the agent says it started; the new row, or undefined if the lease moved on. */
   async markTaskRunning(
     id: string,
@@ -278,6 +341,14 @@ export class DispatchRepository {
     return this.q.running(id, attempt, now, leaseExpiresAt);
   }
 
+  /** markTaskRunning as a write job's step. */
+  markTaskRunningStep(id: string, attempt: number, now: number, leaseExpiresAt: number): WriteStep {
+    return {
+      query: this.markTaskRunningQuery(id, attempt, now, leaseExpiresAt),
+      bulk: this.bulk && { form: this.bulk.running, rows: [[id, attempt, now, leaseExpiresAt]] },
+    };
+  }
+
   /** One index probe (tasks_run_state), asked after every result. */
   async hasUnfinishedTasks(runId: string): Promise<boolean> {
     const { rows } = await this.db.executeQuery(this.unfinishedTaskQuery(runId));
@@ -287,6 +358,18 @@ export class DispatchRepository {
   /** hasUnfinishedTasks compiled, for a write job: one row if the run has a task left to finish. */
   unfinishedTaskQuery(runId: string): CompiledQuery {
     return this.q.unfinished(runId);
+  }
+
+  /**
+   * hasUnfinishedTasks as a write job's step (one row if the run has a task left), asked after the job's
+   * commit (see WriteStep.afterCommit).
+   */
+  unfinishedTaskStep(runId: string): WriteStep {
+    return {
+      query: this.unfinishedTaskQuery(runId),
+      bulk: this.bulk && { form: this.bulk.unfinished, rows: [[runId]] },
+      afterCommit: true,
+    };
   }
 
   /**

@@ -11,9 +11,10 @@ import type {
   TaskResult,
 } from '#contracts';
 import { DATABASE } from './database.tokens.js';
-import type { Db } from './database.js';
+import { type Db, dialectOf } from './database.js';
 import type { Database, ResultTable } from './database.types.js';
 import { queryTemplate } from './query-template.js';
+import type { BulkForm, WriteStep } from './bulk-write.js';
 
 /** Every column of a result's row. */
 const RESULT_COLUMNS = [
@@ -45,16 +46,32 @@ type ResultRow = ResultTable[(typeof RESULT_COLUMNS)[number]][];
 export class ResultRepository {
   /** Built once (query-template.ts): a result's row, in RESULT_COLUMNS order. */
   private readonly insert: (...row: ResultRow) => CompiledQuery;
+  /** PostgreSQL: a write batch's results as one INSERT (bulk-write.ts). */
+  private readonly insertMany?: BulkForm;
 
   constructor(@Inject(DATABASE) private readonly db: Db) {
+    const asRow = (row: readonly unknown[]) =>
+      Object.fromEntries(RESULT_COLUMNS.map((column, i) => [column, row[i]])) as Insertable<ResultTable>;
     this.insert = queryTemplate(db, RESULT_COLUMNS.length, (...row: ResultRow) =>
       db
         .insertInto('results')
-        .values(
-          Object.fromEntries(RESULT_COLUMNS.map((column, i) => [column, row[i]])) as Insertable<ResultTable>,
-        )
+        .values(asRow(row))
         .onConflict((oc) => oc.columns(['task_id', 'attempt']).doNothing()),
     );
+    if (dialectOf(db) === 'postgres') {
+      this.insertMany = {
+        name: 'insert results',
+        compile: (rows) =>
+          db
+            .insertInto('results')
+            .values(rows.map(asRow))
+            .onConflict((oc) => oc.columns(['task_id', 'attempt']).doNothing())
+            .returning(['task_id', 'attempt'])
+            .compile(),
+        keyOfInput: (row) => `${String(row[0])}\u0000${Number(row[1])}`,
+        keyOfOutput: (row) => `${String(row.task_id)}\u0000${Number(row.attempt)}`,
+      };
+    }
   }
 
   /**
@@ -85,11 +102,25 @@ export class ResultRepository {
    * Compiled, for a write job (write-batcher.ts).
    */
   insertQuery(result: TaskResult, now: number): CompiledQuery {
+    return this.insert(...this.rowOf(result, now));
+  }
+
+  /** insertQuery as a write job's step: it changes one row if the result was stored, none if it was already. */
+  insertStep(result: TaskResult, now: number): WriteStep {
+    const row = this.rowOf(result, now);
+    return {
+      query: this.insert(...row),
+      bulk: this.insertMany && { form: this.insertMany, rows: [row] },
+    };
+  }
+
+  /** The result's row, in RESULT_COLUMNS order. */
+  private rowOf(result: TaskResult, now: number): ResultRow {
     const m = result.measurement;
     if (!m) {
       throw new Error('result without measurement');
     }
-    return this.insert(
+    return [
       result.taskId,
       result.attempt,
       result.agentId,
@@ -110,7 +141,7 @@ export class ResultRepository {
       m.fidelity ? JSON.stringify(m.fidelity) : null,
       JSON.stringify(m.ops),
       now,
-    );
+    ];
   }
 
   async listForRun(runId: string): Promise<TaskResult[]> {

@@ -14,6 +14,8 @@ import {
 import { DATABASE } from './database.tokens.js';
 import { queryTemplate } from './query-template.js';
 import { type Db, dialectOf } from './database.js';
+import { type BulkForm, type WriteStep, unnestOf } from './bulk-write.js';
+import { BatchedLookup } from './batched-lookup.js';
 import type { Database, RunTable, TaskTable } from './database.types.js';
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -92,11 +94,36 @@ export const TASK_IS_ACTIVE = sql<boolean>`"tasks"."state" IN ('leased', 'runnin
 @Injectable()
 export class RunRepository {
   private readonly taskById: (id: string) => CompiledQuery<TaskTable>;
+  /** PostgreSQL: the task reads of one turn as one query, and a write batch's lease renewals as one. */
+  private readonly tasksById?: BatchedLookup<TaskTable>;
+  private readonly renewMany?: BulkForm;
 
   constructor(@Inject(DATABASE) private readonly db: Db) {
     this.taskById = queryTemplate(db, 1, (id: string) =>
       db.selectFrom('tasks').selectAll().where('id', '=', id),
     );
+    if (dialectOf(db) === 'postgres') {
+      this.tasksById = new BatchedLookup(async (ids) => {
+        const { rows } = await sql<TaskTable>`
+          SELECT t.* FROM ${unnestOf(
+            ids.map((id) => [id]),
+            ['text'],
+          )} AS k(id) JOIN tasks AS t ON t.id = k.id COLLATE "C"`.execute(db);
+        return new Map(rows.map((row) => [row.id, row]));
+      });
+      this.renewMany = {
+        name: 'renew leases',
+        compile: (rows) =>
+          sql`
+            UPDATE tasks AS t SET lease_expires_at = v.lease
+            FROM ${unnestOf(rows, ['text', 'text', 'bigint'])} AS v(agent_id, id, lease)
+            WHERE t.id = v.id COLLATE "C" AND t.agent_id = v.agent_id COLLATE "C"
+              AND t.state IN (${sql.join(ACTIVE_TASK_STATES)})
+            RETURNING t.id`.compile(db),
+        keyOfInput: (row) => String(row[1]),
+        keyOfOutput: (row) => String(row.id),
+      };
+    }
   }
 
   /** The run and all its tasks appear together or not at all. */
@@ -197,6 +224,9 @@ export class RunRepository {
 
   /** Asked for every message about a task: built once (query-template.ts). */
   async findTask(id: string): Promise<TaskTable | undefined> {
+    if (this.tasksById) {
+      return this.tasksById.get(id);
+    }
     return (await this.db.executeQuery(this.taskById(id))).rows[0];
   }
 
@@ -215,6 +245,17 @@ export class RunRepository {
       .where('id', 'in', taskIds)
       .where('state', 'in', ACTIVE_TASK_STATES)
       .compile();
+  }
+
+  /** renewLeases as a write job's step; `taskIds` must not be empty. */
+  renewLeasesStep(agentId: string, taskIds: string[], leaseExpiresAt: number): WriteStep {
+    return {
+      query: this.renewLeasesQuery(agentId, taskIds, leaseExpiresAt),
+      bulk: this.renewMany && {
+        form: this.renewMany,
+        rows: taskIds.map((id) => [agentId, id, leaseExpiresAt]),
+      },
+    };
   }
 
   async expiredLeases(now: number): Promise<TaskTable[]> {
@@ -262,6 +303,30 @@ export class RunRepository {
       .where('state', 'not in', ['succeeded', 'failed', 'cancelled'])
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
+  }
+
+  /**
+   * Open runs none of whose tasks is left to finish: their last task ended but nobody settled them (the
+   * coordinator that ended it stopped first, or its after-commit probe failed).
+   */
+  async drainedOpenRunIds(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('runs')
+      .select('id')
+      .where('state', 'in', ['queued', 'running'])
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('tasks')
+              .select('tasks.id')
+              .whereRef('tasks.run_id', '=', 'runs.id')
+              .where('tasks.state', 'in', ['queued', ...ACTIVE_TASK_STATES]),
+          ),
+        ),
+      )
+      .execute();
+    return rows.map((r) => r.id);
   }
 
   async unfinishedRunIds(): Promise<string[]> {

@@ -1,22 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CompiledQuery, QueryResult, Transaction } from 'kysely';
 import { DATABASE } from './database.tokens.js';
 import { type Db, dialectOf, sqliteWriterOf } from './database.js';
 import { gathererFor } from './gather.js';
-import type { Database } from './database.types.js';
+import { type WriteStep, runInLockstep } from './bulk-write.js';
 import type { JobOutcome, SqliteWriter, StepOutcome } from './sqlite-writer.js';
 
 export type { StepOutcome } from './sqlite-writer.js';
-
-/**
- * One statement of a write job, compiled by the store's own Kysely (so for its dialect). `when`: the
- * step runs only if that earlier step of the same job changed (or returned) a row; otherwise its outcome
- * is null.
- */
-export interface WriteStep {
-  query: CompiledQuery;
-  when?: number;
-}
+export type { WriteStep } from './bulk-write.js';
 
 interface Job {
   steps: WriteStep[];
@@ -39,7 +29,8 @@ const SQLITE_LANES = 2;
  * is rolled back and its jobs run again one by one, so only that job fails.
  *
  * A job is compiled statements, not code, so that on SQLite the batch goes to the writer thread
- * (sqlite-writer.ts) as one message; PostgreSQL runs the same steps in a pooled transaction.
+ * (sqlite-writer.ts) as one message. PostgreSQL runs the batch in a pooled transaction, the steps of one
+ * kind across its jobs as one statement (bulk-write.ts), and the reads marked `afterCommit` after it.
  */
 @Injectable()
 export class WriteBatcher {
@@ -121,12 +112,10 @@ export class WriteBatcher {
   }
 
   private async commit(batch: Job[]): Promise<void> {
-    const values: StepOutcome[][] = [];
+    const values: StepOutcome[][] = batch.map(() => []);
     try {
       await this.db.transaction().execute(async (trx) => {
-        for (const job of batch) {
-          values.push(await runSteps(trx, job.steps));
-        }
+        await runInLockstep(trx, batch, values, (step) => !step.afterCommit);
       });
     } catch (error) {
       if (batch.length === 1) {
@@ -138,21 +127,15 @@ export class WriteBatcher {
       }
       return;
     }
+    try {
+      await runInLockstep(this.db, batch, values, (step) => step.afterCommit === true);
+    } catch (error) {
+      // Committed already: a job without such reads has its outcome; the others learn why theirs failed.
+      batch.forEach((job, i) =>
+        job.steps.some((step) => step.afterCommit) ? job.reject(error) : job.resolve(values[i]!),
+      );
+      return;
+    }
     batch.forEach((job, i) => job.resolve(values[i]!));
   }
-}
-
-async function runSteps(trx: Transaction<Database>, steps: WriteStep[]): Promise<StepOutcome[]> {
-  const outcomes: StepOutcome[] = [];
-  for (const { query, when } of steps) {
-    if (when !== undefined && !(outcomes[when] && outcomes[when].changes > 0)) {
-      outcomes.push(null);
-      continue;
-    }
-    const result: QueryResult<unknown> = await trx.executeQuery(query);
-    const changes =
-      result.numAffectedRows !== undefined ? Number(result.numAffectedRows) : result.rows.length;
-    outcomes.push({ rows: result.rows, changes });
-  }
-  return outcomes;
 }

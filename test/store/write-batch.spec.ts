@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Kysely, sql } from 'kysely';
+import type { TaskResult } from '#contracts';
+import { AgentRepository } from '../../apps/coordinator/store/agent.repository.js';
+import { type Db, openDatabase } from '../../apps/coordinator/store/database.js';
+import type { Database, TaskTable } from '../../apps/coordinator/store/database.types.js';
+import { DispatchRepository } from '../../apps/coordinator/store/dispatch.repository.js';
+import { ResultRepository } from '../../apps/coordinator/store/result.repository.js';
+import { RunRepository } from '../../apps/coordinator/store/run.repository.js';
+import { type StepOutcome, WriteBatcher } from '../../apps/coordinator/store/write-batcher.js';
+import { forEachDialect, freshPostgresDatabase, postgresTest } from '../support/store-dialects.js';
+import { sampleResult as resultFor, seedRun } from './store-fixtures.js';
+
+// The jobs of every task (result, end, start, heartbeat) as the scheduler sends them. On PostgreSQL the
+// jobs of one batch run as one statement per kind (bulk-write.ts): each job must still get exactly the
+// outcome it would have had alone, in job order.
+
+interface Repos {
+  writes: WriteBatcher;
+  dispatch: DispatchRepository;
+  results: ResultRepository;
+  runs: RunRepository;
+  agents: AgentRepository;
+}
+
+function reposOf(db: Db): Repos {
+  const writes = new WriteBatcher(db);
+  return {
+    writes,
+    dispatch: new DispatchRepository(db, writes),
+    results: new ResultRepository(db),
+    runs: new RunRepository(db),
+    agents: new AgentRepository(db),
+  };
+}
+
+/** The scheduler's result job: store it; if stored, end its task; then ask whether the run has tasks left. */
+function resultJob(r: Repos, result: TaskResult, runId: string, now: number): Promise<StepOutcome[]> {
+  return r.writes.write([
+    r.results.insertStep(result, now),
+    { ...r.dispatch.finishTaskStep(result.taskId, 'succeeded', now, null), when: 0 },
+    { ...r.dispatch.unfinishedTaskStep(runId), when: 0 },
+  ]);
+}
+
+async function lease(db: Db, ids: string[], agentId: string): Promise<void> {
+  await db
+    .updateTable('tasks')
+    .set({ state: 'leased', agent_id: agentId, lease_expires_at: 1_000 })
+    .where('id', 'in', ids)
+    .execute();
+}
+
+await forEachDialect(
+  'a batch of every job kind: each job gets its own outcome, a duplicate result changes nothing',
+  async (db, dialect) => {
+    const r = reposOf(db);
+    await seedRun(db, 'run_1', ['t1', 't2', 't3', 't4']);
+    await r.agents.upsert({
+      id: 'agent_a',
+      name: 'a',
+      labels: [],
+      fingerprint: {} as never,
+      executionProviders: [],
+      runtimes: [],
+      lastSeenAt: 1,
+    });
+    await lease(db, ['t1', 't2', 't3', 't4'], 'agent_a');
+    // One turn of the event loop: one batch.
+    const [first, again, second, started, beat, wrongAttempt] = await Promise.all([
+      resultJob(r, resultFor('t1', 1), 'run_1', 5_000),
+      resultJob(r, resultFor('t1', 1), 'run_1', 5_001),
+      resultJob(r, resultFor('t2', 1), 'run_1', 5_002),
+      r.writes.write([r.dispatch.markTaskRunningStep('t3', 1, 5_003, 9_000)]),
+      r.writes.write([
+        r.agents.touchStep('agent_a', 5_004),
+        r.runs.renewLeasesStep('agent_a', ['t3', 't4', 't_unknown'], 9_500),
+      ]),
+      r.writes.write([r.dispatch.markTaskRunningStep('t4', 7, 5_005, 9_000)]),
+    ]);
+
+    assert.equal(first[0]!.changes, 1, 'the first copy of a result is stored');
+    assert.equal((first[1]!.rows[0] as TaskTable).state, 'succeeded');
+    assert.equal(first[2]!.changes, 1, 't3 and t4 are unfinished');
+    assert.deepEqual(
+      again,
+      [{ rows: [], changes: 0 }, null, null],
+      'the same (task, attempt) again: nothing',
+    );
+    assert.equal((second[1]!.rows[0] as TaskTable).id, 't2');
+    assert.equal(second[2]!.changes, 1);
+    assert.equal((started[0]!.rows[0] as TaskTable).state, 'running');
+    assert.equal(beat[0]!.changes, 1, 'the agent was touched');
+    assert.equal(beat[1]!.changes, 2, 'two of the three leases were the agent’s, active');
+    assert.deepEqual(wrongAttempt, [{ rows: [], changes: 0 }], 'a start of another attempt changes nothing');
+
+    const t3 = await r.runs.findTask('t3');
+    assert.equal(t3?.state, 'running');
+    assert.equal(Number(t3?.lease_expires_at), 9_500, 'the renewal came after the start, in job order');
+    assert.equal(Number((await r.runs.findTask('t4'))?.lease_expires_at), 9_500);
+    const touched = (await r.agents.list()).find((a) => a.id === 'agent_a');
+    assert.equal(Number(touched?.lastSeenAt), 5_004);
+    assert.equal((await r.results.listForRun('run_1')).length, 2);
+
+    // The run's last two tasks in one batch: the last job's probe, at least, finds the run drained (on
+    // PostgreSQL both do: the probe runs after the batch's commit).
+    const [third, fourth] = await Promise.all([
+      resultJob(r, resultFor('t3', 1), 'run_1', 6_000),
+      resultJob(r, resultFor('t4', 1), 'run_1', 6_001),
+    ]);
+    assert.equal(fourth[2]!.changes, 0);
+    assert.ok(third[2]!.changes === 0 || dialect === 'sqlite');
+  },
+);
+
+await forEachDialect('a job whose statement fails fails alone, naming why; the rest commit', async (db) => {
+  const r = reposOf(db);
+  await seedRun(db, 'run_1', ['t1', 't2']);
+  await lease(db, ['t1', 't2'], 'agent_a');
+  const [one, broken, two] = await Promise.allSettled([
+    resultJob(r, resultFor('t1', 1), 'run_1', 5_000),
+    r.writes.write([r.results.insertStep(resultFor('t_missing', 1), 5_000)]),
+    resultJob(r, resultFor('t2', 1), 'run_1', 5_000),
+  ]);
+  assert.equal(one.status, 'fulfilled');
+  assert.equal(two.status, 'fulfilled');
+  assert.equal(broken.status, 'rejected');
+  assert.match(String(broken.reason), /foreign key/i);
+  assert.equal((await r.results.listForRun('run_1')).length, 2);
+});
+
+await postgresTest(
+  "two coordinators ending a run's last two tasks at once: one of them sees the run drained",
+  async () => {
+    const fresh = await freshPostgresDatabase();
+    const [db, other, holder] = await Promise.all([
+      openDatabase(fresh.url),
+      openDatabase(fresh.url),
+      openDatabase(fresh.url, { poolSize: 1 }),
+    ]);
+    try {
+      await seedRun(db, 'run_1', ['t1', 't2']);
+      await lease(db, ['t1', 't2'], 'agent_a');
+      // Both transactions end their task, then wait on a lock the test holds, so both are open at once.
+      // A probe inside them would see the other's task unfinished, and nobody would settle the run.
+      const hold = holder.connection().execute(async (conn) => {
+        await sql`SELECT pg_advisory_lock(42)`.execute(conn);
+        await waitUntil(async () => (await lockWaiters(conn)) === 2);
+        await sql`SELECT pg_advisory_unlock(42)`.execute(conn);
+      });
+      const end = (handle: Db, id: string) => {
+        const r = reposOf(handle);
+        return r.writes.write([
+          r.dispatch.finishTaskStep(id, 'succeeded', 5_000, null),
+          { query: sql`SELECT pg_advisory_xact_lock_shared(42)`.compile(handle) },
+          { ...r.dispatch.unfinishedTaskStep('run_1'), when: 0 },
+        ]);
+      };
+      const [a, b] = await Promise.all([end(db, 't1'), end(other, 't2'), hold]);
+      assert.ok(a[0]!.changes === 1 && b[0]!.changes === 1);
+      assert.ok(
+        a[2]!.changes === 0 || b[2]!.changes === 0,
+        `both saw a task left: ${JSON.stringify([a[2], b[2]])}`,
+      );
+    } finally {
+      await Promise.all([db.destroy(), other.destroy(), holder.destroy()]);
+      await fresh.drop();
+    }
+  },
+);
+
+async function lockWaiters(conn: Kysely<Database>): Promise<number> {
+  const { rows } = await sql<{ n: string }>`
+    SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`.execute(conn);
+  return Number(rows[0]!.n);
+}
+
+async function waitUntil(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) {
+      return;
+    }
+    await sleep(25);
+  }
+  throw new Error('timed out waiting');
+}
