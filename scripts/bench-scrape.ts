@@ -3,16 +3,18 @@
 // in one process: the reference keeps the last-result families as prom-client Gauges and is read with
 // Registry.metrics() (as the coordinator did before), the other is the coordinator's own (LastValueGauge)
 // read with renderExposition(), as /metrics serves it. Every last-result series gets a new result before
-// each read, as under load. Rounds alternate the order.
+// each read, as under load. Rounds alternate the order. Results set the last-result gauges as they are
+// recorded (ResultMetricsRecorder), outside the timed read.
 // Scrapes run back to back here, so past the first few seconds they go in exposition.ts's late mode
 // (a yield every 25 ms of work), not its paced start.
 // Usage: node dist/scripts/bench-scrape.js [--agents=1000] [--rounds=6] [--op-rows=100]
 import { performance } from 'node:perf_hooks';
-import { Gauge, type Registry } from 'prom-client';
+import { Gauge, type LabelValues, type Registry } from 'prom-client';
 import type { TaskResult } from '#contracts';
 import {
   type CoordinatorMetrics,
   type FarmHealthSource,
+  type GaugeChild,
   LastValueGauge,
   type ResultLabels,
   SeenIndexes,
@@ -70,26 +72,27 @@ async function timed(read: () => Promise<string>): Promise<Reading> {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** The coordinator's metrics with every LastValueGauge family swapped for a prom-client Gauge. */
+/**
+ * The coordinator's metrics with every LastValueGauge family swapped for a prom-client Gauge, whose
+ * child(labels) is prom-client's labels(labels): each of its set() validates and hashes the labels again.
+ */
 function withPromClientGauges(registry: Registry, health: FarmHealthSource): CoordinatorMetrics {
   const metrics = createCoordinatorMetrics(registry, health);
-  const hooks: (() => Promise<void>)[] = [];
-  const collect = async (): Promise<void> => {
-    await Promise.all(hooks.map((hook) => hook()));
-  };
-  const swapped: Record<string, unknown> = {
-    ...metrics,
-    onScrape: (hook: () => Promise<void>) => hooks.push(hook),
-  };
+  const swapped: Record<string, unknown> = { ...metrics };
   for (const [key, family] of Object.entries(metrics)) {
     if (family instanceof LastValueGauge) {
       registry.removeSingleMetric(family.name);
-      swapped[key] = new Gauge({
+      const gauge = new Gauge({
         name: family.name,
         help: family.help,
         labelNames: [...family.labelNames],
         registers: [registry],
-        collect,
+      });
+      swapped[key] = Object.assign(gauge, {
+        child: (labels: LabelValues<string>): GaugeChild => {
+          const child = gauge.labels(labels);
+          return { set: (value) => child.set(value), remove: () => gauge.remove(labels) };
+        },
       });
     }
   }

@@ -26,15 +26,13 @@ const OP_LABELS = [...RESULT_LABELS, 'op_type', 'provider'] as const;
 
 export function createCoordinatorMetrics(registry: Registry, health: FarmHealthSource) {
   const registers = [registry];
-  // The last-result gauges are brought up to date when read, not at every result: at hundreds of
-  // results a second, setting some fifty labelled gauges per result was a tenth of the coordinator's
-  // time, for values a scrape every 15 s reads once. Every one of them runs the hooks (a hook shares
-  // one update among the callers that come while it runs), so reading any single family is current too.
-  // They hold a value per agent, model and op type: LastValueGauge, which sets and writes them cheaply.
-  const scrapeHooks: (() => Promise<void>)[] = [];
-  const beforeScrape = async (): Promise<void> => {
-    await Promise.all(scrapeHooks.map((hook) => hook()));
-  };
+  // The last-result gauges hold a value per agent, model and op type: LastValueGauge, which writes them
+  // cheaply, and whose handles (child) set a series with a field write. They are set at every result
+  // (ResultMetricsRecorder), through handles. They used to be set only when a scrape read them (a hook
+  // before every read): setting some fifty labelled gauges per result was then a tenth of the coordinator's
+  // time. But that flush still keyed and hashed every gauge of every series that had a new result, ~90 ms
+  // per scrape at a thousand agents on the thread that dispatches; through handles a result costs a few
+  // field writes, so deferring it saves nothing any more.
   const metrics = {
     inferenceLatency: new LatencyHistogram(
       METRIC.inferenceLatency,
@@ -48,70 +46,60 @@ export function createCoordinatorMetrics(registry: Registry, health: FarmHealthS
       'Latency statistic of the last result (stat: median, p90, p99, mean, min, max).',
       [...RESULT_LABELS, 'stat'],
       registers,
-      beforeScrape,
     ),
     modelLoad: new LastValueGauge(
       METRIC.modelLoad,
       'Cold session creation time of the last result.',
       RESULT_LABELS,
       registers,
-      beforeScrape,
     ),
     firstRun: new LastValueGauge(
       METRIC.firstRun,
       'First inference after load of the last result.',
       RESULT_LABELS,
       registers,
-      beforeScrape,
     ),
     peakMemory: new LastValueGauge(
       METRIC.peakMemory,
       'Peak memory of the last result (kind: rss = runner process, arena = ONNX Runtime arena).',
       [...RESULT_LABELS, 'kind'],
       registers,
-      beforeScrape,
     ),
     modelSize: new LastValueGauge(
       METRIC.modelSize,
       'Size of the model file as measured.',
       ['model', 'variant'],
       registers,
-      beforeScrape,
     ),
     modelGzipSize: new LastValueGauge(
       METRIC.modelGzipSize,
       'Gzip-compressed size of the model file (what a download costs).',
       ['model', 'variant'],
       registers,
-      beforeScrape,
     ),
     fidelity: new LastValueGauge(
       METRIC.fidelity,
       'Output fidelity of the last result against its reference (metric: cosine, top1_agreement, top5_agreement).',
       [...RESULT_LABELS, 'metric'],
       registers,
-      beforeScrape,
     ),
     snr: new LastValueGauge(
       METRIC.snr,
       'Signal-to-noise ratio of the outputs against the reference, in dB.',
       RESULT_LABELS,
       registers,
-      beforeScrape,
     ),
     opLatency: new LastValueGauge(
       METRIC.opLatency,
       'Per-run time of all nodes of one op type on one provider (sum of per-node medians, last result).',
       OP_LABELS,
       registers,
-      beforeScrape,
     ),
     opNodes: new LastValueGauge(
       METRIC.opNodes,
       'Nodes of one op type placed on one provider (last result); CPU rows of a non-CPU EP are fallbacks.',
       OP_LABELS,
       registers,
-      beforeScrape,
     ),
     results: new Counter({
       name: METRIC.results,
@@ -124,7 +112,6 @@ export function createCoordinatorMetrics(registry: Registry, health: FarmHealthS
       'Unix time the last result was stored.',
       RESULT_LABELS,
       registers,
-      beforeScrape,
     ),
     tasksFinished: new Counter({
       name: METRIC.tasksFinished,
@@ -161,10 +148,6 @@ export function createCoordinatorMetrics(registry: Registry, health: FarmHealthS
       registers,
     }),
     health: createFarmHealthGauges(registry, health),
-    /** Runs `hook` before any last-result gauge is read (a scrape): where deferred values are applied. */
-    onScrape(hook: () => Promise<void>): void {
-      scrapeHooks.push(hook);
-    },
   };
   zeroKnownCounters(metrics);
   return metrics;

@@ -24,7 +24,7 @@ export {
 } from './live-samples.adapter.js';
 export { SeenIndexes } from './seen-indexes.js';
 export { LatencyHistogram, type HistogramSeries } from './latency-histogram.js';
-export { LastValueGauge } from './last-value-gauge.js';
+export { LastValueGauge, type GaugeChild } from './last-value-gauge.js';
 export { renderExposition, writeExposition, yieldToLoop } from './exposition.js';
 export {
   AGENT_INFO_LABELS,

@@ -15,6 +15,54 @@ interface Series {
   value: number;
 }
 
+/** A family's series, and a count of the times any left it (remove, reset): what a handle checks. */
+interface SeriesTable {
+  readonly byKey: Map<string, Series>;
+  generation: number;
+}
+
+/** One series of a LastValueGauge, found once: setting it writes a number, with no labels to key or hash. */
+export interface GaugeChild {
+  set(value: number): void;
+  /** Takes the series out of the family, as LastValueGauge.remove; a later set() puts it back. */
+  remove(): void;
+}
+
+class LastValueGaugeChild implements GaugeChild {
+  /** The table's generation when `series` was last known to be in it; -1: not yet in it. */
+  private generation = -1;
+
+  constructor(
+    private readonly table: SeriesTable,
+    private readonly key: string,
+    private series: Series,
+  ) {}
+
+  set(value: number): void {
+    if (this.generation !== this.table.generation) {
+      this.attach();
+    }
+    this.series.value = value;
+  }
+
+  remove(): void {
+    if (this.table.byKey.delete(this.key)) {
+      this.table.generation += 1;
+    }
+  }
+
+  /** Back into the family if a removal or reset took it out; the family's own series if one was set meanwhile. */
+  private attach(): void {
+    const found = this.table.byKey.get(this.key);
+    if (found) {
+      this.series = found;
+    } else {
+      this.table.byKey.set(this.key, this.series);
+    }
+    this.generation = this.table.generation;
+  }
+}
+
 /** What prom-client's Registry reads from a metric's get(). */
 export interface GaugeExport {
   name: string;
@@ -31,11 +79,13 @@ export interface GaugeExport {
  * thousands of them. Here a series is found by its values joined, its labels are escaped once, and the
  * family renders its own text, yielding to the event loop every few thousand samples. The text is the one
  * prom-client writes, for labels given in `labelNames` order (exposition.spec.ts compares them).
+ * A writer that sets the same series again and again takes a handle, child(labels), once: its set() is a
+ * field write, with no key to build and hash (a thousand agents' results set ~40,000 series).
  */
 export class LastValueGauge<L extends string> {
   readonly type = 'gauge';
   readonly aggregator = 'last';
-  private readonly series = new Map<string, Series>();
+  private readonly table: SeriesTable = { byKey: new Map(), generation: 0 };
   /** Registered hooks run before a read, as prom-client's `collect`. */
   private readonly collect?: () => Promise<void> | void;
 
@@ -54,32 +104,39 @@ export class LastValueGauge<L extends string> {
 
   set(labels: Record<L, string>, value: number): void {
     const key = this.keyOf(labels);
-    const series = this.series.get(key);
+    const series = this.table.byKey.get(key);
     if (series) {
       series.value = value;
       return;
     }
-    const own = {} as Record<string, string>;
-    for (const name of this.labelNames) {
-      own[name] = String(labels[name] ?? '');
-    }
-    const pairs = formatLabelPairs(this.labelNames, own);
-    this.series.set(key, { labels: own, prefix: pairs ? `${this.name}{${pairs}}` : this.name, value });
+    this.table.byKey.set(key, this.newSeries(labels, value));
+  }
+
+  /**
+   * A handle on the series of `labels`, which it finds (or prepares) now: the series shows from the
+   * handle's first set(). It stays valid across remove() and reset(): a set() after them puts the series back.
+   */
+  child(labels: Record<L, string>): GaugeChild {
+    const key = this.keyOf(labels);
+    return new LastValueGaugeChild(this.table, key, this.table.byKey.get(key) ?? this.newSeries(labels, 0));
   }
 
   remove(labels: Record<L, string>): void {
-    this.series.delete(this.keyOf(labels));
+    if (this.table.byKey.delete(this.keyOf(labels))) {
+      this.table.generation += 1;
+    }
   }
 
   reset(): void {
-    this.series.clear();
+    this.table.byKey.clear();
+    this.table.generation += 1;
   }
 
   async renderExposition(): Promise<string> {
     await this.collect?.();
     const lines = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} gauge`];
     let n = 0;
-    for (const s of this.series.values()) {
+    for (const s of this.table.byKey.values()) {
       lines.push(`${s.prefix} ${formatValue(s.value)}`);
       if (++n % RENDER_SLICE === 0) {
         await yieldToLoop();
@@ -95,9 +152,18 @@ export class LastValueGauge<L extends string> {
       name: this.name,
       help: this.help,
       type: this.type,
-      values: [...this.series.values()].map((s) => ({ labels: { ...s.labels }, value: s.value })),
+      values: [...this.table.byKey.values()].map((s) => ({ labels: { ...s.labels }, value: s.value })),
       aggregator: this.aggregator,
     };
+  }
+
+  private newSeries(labels: Record<L, string>, value: number): Series {
+    const own = {} as Record<string, string>;
+    for (const name of this.labelNames) {
+      own[name] = String(labels[name] ?? '');
+    }
+    const pairs = formatLabelPairs(this.labelNames, own);
+    return { labels: own, prefix: pairs ? `${this.name}{${pairs}}` : this.name, value };
   }
 
   private keyOf(labels: Record<L, string>): string {

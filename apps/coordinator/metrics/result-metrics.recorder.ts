@@ -1,15 +1,13 @@
-import type { Fidelity, TaskResult } from '#contracts';
+import type { TaskResult } from '#contracts';
 import {
   type CoordinatorMetrics,
+  type GaugeChild,
   type ResultLabels,
   msToSeconds,
   remainingSamples,
-  yieldToLoop,
 } from '#metrics';
 
 const STATS = ['median', 'p90', 'p99', 'mean', 'min', 'max'] as const;
-/** Series brought up to date between two yields to the event loop (a few milliseconds at a thousand agents). */
-const FLUSH_SLICE = 40;
 
 /** Time of one (op type, provider) in a result, summed over its nodes. */
 interface OpSum {
@@ -19,41 +17,57 @@ interface OpSum {
   nodes: number;
 }
 
-/**
- * What the gauges show of a series' latest result, and nothing else: it waits here until a scrape,
- * seconds later. Holding the whole result instead (its per-node rows and samples) kept a thousand of them
- * alive past several young-generation collections, which then copied them: at a thousand agents that
- * doubled the collector's pauses (scripts/bench-scale.ts, node --trace-gc) and the dispatch tail with them.
- */
-interface LastResult {
-  labels: ResultLabels;
-  nowMs: number;
-  /** In STATS order; absent when the result had no latency summary. */
-  latencyMs?: number[];
-  loadMs: number;
-  firstRunMs: number;
-  peakRssBytes: number;
-  arenaPeakBytes: number;
-  model?: { sizeBytes: number; gzipSizeBytes: number };
-  fidelity?: Pick<Fidelity, 'cosine' | 'snrDb' | 'top1Agreement' | 'top5Agreement'>;
-  ops: OpSum[];
+interface OpGauges {
+  latency: GaugeChild;
+  nodes: GaugeChild;
 }
 
 /**
- * Turns stored results into metrics. Counted at once: the latency samples not observed live and the
- * results counter. The last-result gauges only keep the latest result per series and are set from it when
- * a scrape reads them (see createCoordinatorMetrics). Per-op rows are summed per (op type, provider):
- * node names never become labels. Op series of an earlier result that the new one lacks are removed,
- * so a runtime that fuses differently does not leave ghosts in the per-op panels.
+ * The last-result gauges of one result series, found once (LastValueGauge.child): a result sets them by
+ * writing numbers, with no labels to key. A gauge a result may lack (latency summary, arena, fidelity) is
+ * taken at the first result that has it, so it shows only from then on, as before. Handles, not results:
+ * holding a thousand whole results (their per-node rows and samples) past several young-generation
+ * collections made the collector copy them, which doubled its pauses at a thousand agents
+ * (scripts/bench-scale.ts, node --trace-gc).
+ */
+interface SeriesGauges {
+  /** In STATS order. */
+  latency?: GaugeChild[];
+  modelLoad: GaugeChild;
+  firstRun: GaugeChild;
+  rss: GaugeChild;
+  arena?: GaugeChild;
+  cosine?: GaugeChild;
+  snr?: GaugeChild;
+  top1?: GaugeChild;
+  top5?: GaugeChild;
+  timestamp: GaugeChild;
+  /** By `${opType}\u0000${provider}`: the op types of the series' latest result. */
+  ops: Map<string, OpGauges>;
+}
+
+interface ModelGauges {
+  size: GaugeChild;
+  gzipSize: GaugeChild;
+}
+
+/**
+ * Turns stored results into metrics, all at once: the latency samples not observed live, the results
+ * counter and the last-result gauges. The gauges are set through handles kept per series (SeriesGauges), a
+ * few field writes per result. (They were once set only when a scrape read them, from the latest result of
+ * each series, because setting some fifty labelled gauges per result cost a tenth of the coordinator's
+ * time; but that flush built and hashed a key per gauge, ~90 ms per scrape at a thousand agents on the
+ * thread that dispatches, and with handles there is nothing left to save by deferring.) Per-op rows are
+ * summed per (op type, provider): node names never become labels. Op series of an earlier result that the
+ * new one lacks are removed, so a runtime that fuses differently does not leave ghosts in the per-op panels.
  */
 export class ResultMetricsRecorder {
-  private readonly opSeries = new Map<string, string[][]>();
-  private readonly pending = new Map<string, LastResult>();
-  private flushing?: Promise<void>;
+  /** By the series' labels as JSON. */
+  private readonly series = new Map<string, SeriesGauges>();
+  /** By `${model}\u0000${variant}`. */
+  private readonly models = new Map<string, ModelGauges>();
 
-  constructor(private readonly metrics: CoordinatorMetrics) {
-    metrics.onScrape(() => this.flush());
-  }
+  constructor(private readonly metrics: CoordinatorMetrics) {}
 
   record(
     labels: ResultLabels,
@@ -65,116 +79,98 @@ export class ResultMetricsRecorder {
     if (!m) {
       return;
     }
-    const latency = this.metrics.inferenceLatency.labels(labels);
+    const metrics = this.metrics;
+    const latency = metrics.inferenceLatency.labels(labels);
     for (const ms of remainingSamples(m.samplesMs, seenLive)) {
       latency.observe(msToSeconds(ms));
     }
-    this.metrics.results.inc(labels);
-    this.pending.set(JSON.stringify(labels), {
-      labels,
-      nowMs,
-      latencyMs: m.latency ? STATS.map((stat) => m.latency![stat]) : undefined,
-      loadMs: m.loadMs,
-      firstRunMs: m.firstRunMs,
-      peakRssBytes: Number(m.peakRssBytes),
-      arenaPeakBytes: Number(m.arenaPeakBytes),
-      model: result.model
-        ? { sizeBytes: Number(result.model.sizeBytes), gzipSizeBytes: Number(result.model.gzipSizeBytes) }
-        : undefined,
-      fidelity: m.fidelity
-        ? {
-            cosine: m.fidelity.cosine,
-            snrDb: m.fidelity.snrDb,
-            top1Agreement: m.fidelity.top1Agreement,
-            top5Agreement: m.fidelity.top5Agreement,
-          }
-        : undefined,
-      ops: sumOps(m.ops),
-    });
-  }
+    metrics.results.inc(labels);
 
-  /**
-   * Sets the last-result gauges from the latest result of each series recorded since the last call.
-   * Callers that come while it runs share it. A slice at a time, yielding between slices: at a thousand
-   * agents one scrape may bring a thousand series up to date, and agents' messages should not wait for all of them.
-   */
-  flush(): Promise<void> {
-    this.flushing ??= this.applyPending().finally(() => (this.flushing = undefined));
-    return this.flushing;
-  }
-
-  private async applyPending(): Promise<void> {
-    while (this.pending.size > 0) {
-      let n = 0;
-      for (const [seriesKey, last] of this.pending) {
-        this.pending.delete(seriesKey);
-        this.setGauges(seriesKey, last);
-        if (++n === FLUSH_SLICE) {
-          break;
-        }
-      }
-      if (this.pending.size > 0) {
-        await yieldToLoop();
+    const seriesKey = JSON.stringify(labels);
+    let g = this.series.get(seriesKey);
+    if (!g) {
+      g = {
+        modelLoad: metrics.modelLoad.child(labels),
+        firstRun: metrics.firstRun.child(labels),
+        rss: metrics.peakMemory.child({ ...labels, kind: 'rss' }),
+        timestamp: metrics.resultTimestamp.child(labels),
+        ops: new Map(),
+      };
+      this.series.set(seriesKey, g);
+    }
+    const summary = m.latency;
+    if (summary) {
+      g.latency ??= STATS.map((stat) => metrics.resultLatency.child({ ...labels, stat }));
+      for (let i = 0; i < STATS.length; i++) {
+        g.latency[i]!.set(msToSeconds(summary[STATS[i]!]));
       }
     }
-  }
-
-  private setGauges(seriesKey: string, last: LastResult): void {
-    const { labels } = last;
-    const metrics = this.metrics;
-    last.latencyMs?.forEach((ms, i) =>
-      metrics.resultLatency.set({ ...labels, stat: STATS[i]! }, msToSeconds(ms)),
-    );
-    metrics.modelLoad.set(labels, msToSeconds(last.loadMs));
-    metrics.firstRun.set(labels, msToSeconds(last.firstRunMs));
-    metrics.peakMemory.set({ ...labels, kind: 'rss' }, last.peakRssBytes);
-    if (last.arenaPeakBytes > 0) {
-      metrics.peakMemory.set({ ...labels, kind: 'arena' }, last.arenaPeakBytes);
+    g.modelLoad.set(msToSeconds(m.loadMs));
+    g.firstRun.set(msToSeconds(m.firstRunMs));
+    g.rss.set(Number(m.peakRssBytes));
+    const arenaPeakBytes = Number(m.arenaPeakBytes);
+    if (arenaPeakBytes > 0) {
+      (g.arena ??= metrics.peakMemory.child({ ...labels, kind: 'arena' })).set(arenaPeakBytes);
     }
-    if (last.model) {
-      const model = { model: labels.model, variant: labels.variant };
-      metrics.modelSize.set(model, last.model.sizeBytes);
-      metrics.modelGzipSize.set(model, last.model.gzipSizeBytes);
+    if (result.model) {
+      const modelKey = `${labels.model}\u0000${labels.variant}`;
+      let model = this.models.get(modelKey);
+      if (!model) {
+        const modelLabels = { model: labels.model, variant: labels.variant };
+        model = {
+          size: metrics.modelSize.child(modelLabels),
+          gzipSize: metrics.modelGzipSize.child(modelLabels),
+        };
+        this.models.set(modelKey, model);
+      }
+      model.size.set(Number(result.model.sizeBytes));
+      model.gzipSize.set(Number(result.model.gzipSizeBytes));
     }
-    const fidelity = last.fidelity;
+    const fidelity = m.fidelity;
     if (fidelity) {
-      metrics.fidelity.set({ ...labels, metric: 'cosine' }, fidelity.cosine);
-      metrics.snr.set(labels, fidelity.snrDb);
-      for (const [metric, value] of [
-        ['top1_agreement', fidelity.top1Agreement],
-        ['top5_agreement', fidelity.top5Agreement],
-      ] as const) {
-        if (value !== undefined && value !== null) {
-          metrics.fidelity.set({ ...labels, metric }, value);
-        }
+      (g.cosine ??= metrics.fidelity.child({ ...labels, metric: 'cosine' })).set(fidelity.cosine);
+      (g.snr ??= metrics.snr.child(labels)).set(fidelity.snrDb);
+      if (fidelity.top1Agreement !== undefined && fidelity.top1Agreement !== null) {
+        (g.top1 ??= metrics.fidelity.child({ ...labels, metric: 'top1_agreement' })).set(
+          fidelity.top1Agreement,
+        );
+      }
+      if (fidelity.top5Agreement !== undefined && fidelity.top5Agreement !== null) {
+        (g.top5 ??= metrics.fidelity.child({ ...labels, metric: 'top5_agreement' })).set(
+          fidelity.top5Agreement,
+        );
       }
     }
-    this.recordOps(seriesKey, labels, last.ops);
-    metrics.resultTimestamp.set(labels, last.nowMs / 1000);
+    this.recordOps(g.ops, labels, sumOps(m.ops));
+    g.timestamp.set(nowMs / 1000);
   }
 
-  private recordOps(seriesKey: string, labels: ResultLabels, ops: OpSum[]): void {
-    const current = new Set(ops.map((op) => `${op.opType}\u0000${op.provider}`));
-    for (const [op_type, provider] of this.opSeries.get(seriesKey) ?? []) {
-      if (!current.has(`${op_type}\u0000${provider}`)) {
-        this.metrics.opLatency.remove({ ...labels, op_type: op_type!, provider: provider! });
-        this.metrics.opNodes.remove({ ...labels, op_type: op_type!, provider: provider! });
+  private recordOps(gauges: Map<string, OpGauges>, labels: ResultLabels, sums: Map<string, OpSum>): void {
+    for (const [key, op] of gauges) {
+      if (!sums.has(key)) {
+        op.latency.remove();
+        op.nodes.remove();
+        gauges.delete(key);
       }
     }
-    for (const op of ops) {
-      const opLabels = { ...labels, op_type: op.opType, provider: op.provider };
-      this.metrics.opLatency.set(opLabels, msToSeconds(op.ms));
-      this.metrics.opNodes.set(opLabels, op.nodes);
+    for (const [key, sum] of sums) {
+      let op = gauges.get(key);
+      if (!op) {
+        const opLabels = { ...labels, op_type: sum.opType, provider: sum.provider };
+        op = { latency: this.metrics.opLatency.child(opLabels), nodes: this.metrics.opNodes.child(opLabels) };
+        gauges.set(key, op);
+      }
+      op.latency.set(msToSeconds(sum.ms));
+      op.nodes.set(sum.nodes);
     }
-    this.opSeries.set(
-      seriesKey,
-      ops.map((op) => [op.opType, op.provider]),
-    );
   }
 }
 
-/** Per-node rows summed per (op type, provider), in order of first appearance: node names never become labels. */
-function sumOps(ops: { opType: string; provider: string; medianMs: number }[]): OpSum[] {
+/**
+ * Per-node rows summed per (op type, provider), by `${opType}\u0000${provider}` in order of first
+ * appearance: node names never become labels.
+ */
+function sumOps(ops: { opType: string; provider: string; medianMs: number }[]): Map<string, OpSum> {
   const byKey = new Map<string, OpSum>();
   for (const op of ops) {
     const key = `${op.opType}\u0000${op.provider}`;
@@ -186,5 +182,5 @@ function sumOps(ops: { opType: string; provider: string; medianMs: number }[]): 
       byKey.set(key, { opType: op.opType, provider: op.provider, ms: op.medianMs, nodes: 1 });
     }
   }
-  return [...byKey.values()];
+  return byKey;
 }
