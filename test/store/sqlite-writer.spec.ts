@@ -138,3 +138,25 @@ await test('a writer thread that fails rejects what it held; the next write star
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+await test('a run stored through the writer thread appears with all its tasks, or not at all', async () => {
+  await withStore(async (db) => {
+    const writes = new WriteBatcher(db);
+    const runs = new RunRepository(db, writes);
+    const model = await seedArtifact(db, 'model');
+    const tasks = Array.from({ length: 2_500 }, (_, i) => newTask(`t${i}`, model));
+    await runs.createRun('run_ok', 'ok', REQUEST, tasks, 100);
+    assert.equal((await runs.getRun('run_ok'))?.tasksTotal, 2_500, 'three INSERTs of tasks, one job');
+    assert.equal(await new DispatchRepository(db, writes).markRunStarted('run_ok', 200), true);
+    assert.equal((await runs.findRunRow('run_ok'))?.state, 'running');
+
+    // The last task names a model that is not stored: the whole job fails, naming why.
+    const broken = [
+      ...tasks.slice(0, 1_500).map((t) => ({ ...t, id: `b${t.id}` })),
+      newTask('bad', 'f'.repeat(64)),
+    ];
+    await assert.rejects(runs.createRun('run_bad', 'bad', REQUEST, broken, 100), /FOREIGN KEY/);
+    assert.equal(await runs.findRunRow('run_bad'), undefined);
+    assert.equal((await db.selectFrom('tasks').select('id').where('id', 'like', 'b%').execute()).length, 0);
+  });
+});

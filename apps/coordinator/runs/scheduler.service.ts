@@ -452,7 +452,8 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     const model = (await this.artifactOf(task.variant_sha256 ?? task.model_sha256))?.facts;
     const complete: TaskResult = { ...result, agentId: agent.id, model };
     const now = Date.now();
-    // The result and its task's end are one commit; the run's remaining tasks are counted inside it.
+    // The result and its task's end are one commit; the run's remaining tasks are counted in the same
+    // job (on PostgreSQL right after the commit: see WriteStep.afterCommit).
     const [inserted, ended, unfinished] = await this.writes.write([
       this.results.insertStep(complete, now),
       { ...this.dispatchRepo.finishTaskStep(task.id, 'succeeded', now, null), when: 0 },

@@ -58,6 +58,13 @@ function templatesOf(db: Db) {
         .where('state', 'in', UNFINISHED)
         .limit(1),
     ),
+    runStarted: queryTemplate(db, 2, (runId: string, now: number) =>
+      db
+        .updateTable('runs')
+        .set({ state: 'running', started_at: now })
+        .where('id', '=', runId)
+        .where('state', '=', 'queued'),
+    ),
     /** SQLite only (see leaseOneQuery). */
     leaseOne: queryTemplate(db, 3, (taskId: string, agentId: string, leaseExpiresAt: number) => ({
       compile: () =>
@@ -276,13 +283,15 @@ export class DispatchRepository {
 
   /** queued → running for the run's first lease; false when it had started (or ended) already. */
   async markRunStarted(runId: string, now: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('runs')
-      .set({ state: 'running', started_at: now })
-      .where('id', '=', runId)
-      .where('state', '=', 'queued')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    const query = this.q.runStarted(runId, now);
+    if (this.writes) {
+      // On SQLite a write on the coordinator's own connection waits in SQLite's busy handler, blocking
+      // its thread, while the writer thread commits.
+      const [outcome] = await this.writes.write([{ query }]);
+      return (outcome?.changes ?? 0) > 0;
+    }
+    const result = await this.db.executeQuery(query);
+    return Number(result.numAffectedRows ?? 0) > 0;
   }
 
   /** The task's new row, or undefined when it had finished already (its end never changes). */
