@@ -430,8 +430,9 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
 
   /** Idempotent per (task, attempt): a re-sent result is acknowledged again but stored once. */
   async onResult(agent: ConnectedAgent, result: TaskResult): Promise<void> {
-    const task = await this.runs.findTask(result.taskId);
+    // Free for its next task at once: reading the task first cost every dispatch a round trip on PostgreSQL.
     this.release(agent, result.taskId);
+    const task = await this.runs.findTask(result.taskId);
     if (!task) {
       this.logger.warn(`result for unknown task ${result.taskId} from ${agent.name} dropped`);
       return;
@@ -484,8 +485,8 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onFailed(agent: ConnectedAgent, failure: TaskFailed): Promise<void> {
-    const task = await this.runs.findTask(failure.taskId);
     this.release(agent, failure.taskId);
+    const task = await this.runs.findTask(failure.taskId);
     if (!task || task.attempt !== failure.attempt) {
       return;
     }
