@@ -18,6 +18,7 @@ import { errorMessage } from '#common';
 import type { Database } from './database.types.js';
 import { migrationProvider } from './migrations/index.js';
 import { SqliteWriter } from './sqlite-writer.js';
+import { StatementCache } from './sqlite-statements.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
 export type Db = Kysely<Database>;
@@ -93,16 +94,12 @@ const CONNECTION_PRAGMAS = [
 /** A few thousand pages of log between checkpoints at a thousand agents' load. */
 const CHECKPOINT_EVERY_MS = 200;
 
-/** Distinct SQL texts kept compiled; the dispatch and result paths use a few dozen. */
-const STATEMENT_CACHE_SIZE = 256;
-
 /**
- * Kysely prepares a statement for every query and better-sqlite3 compiles SQL at every prepare: at
- * hundreds of results a second that compiling was a seventh of the coordinator's time. Statements are
- * reusable (queries run one at a time on this connection, and nothing streams), so the newest are kept.
+ * Kysely prepares a statement for every query: compiled ones are kept (StatementCache). Statements are
+ * reusable (queries run one at a time on this connection, and nothing streams).
  */
 function withStatementCache(sqlite: SQLite.Database, beforeClose: () => void): SqliteDatabase {
-  const statements = new Map<string, SQLite.Statement>();
+  const statements = new StatementCache(sqlite);
   return {
     close: () => {
       beforeClose();
@@ -112,18 +109,7 @@ function withStatementCache(sqlite: SQLite.Database, beforeClose: () => void): S
       // The writer thread (sqlite-writer.ts) commits on a connection of its own. A deferred transaction
       // that read before that commit could not write after it (SQLITE_BUSY, never retried), so this
       // connection's transactions take the write lock first, waiting for it like any statement.
-      sql = sql === 'begin' ? 'begin immediate' : sql;
-      let statement = statements.get(sql);
-      if (statement) {
-        statements.delete(sql); // re-inserted below: the map's order is least recently used first
-      } else {
-        statement = sqlite.prepare(sql);
-        if (statements.size >= STATEMENT_CACHE_SIZE) {
-          statements.delete(statements.keys().next().value!);
-        }
-      }
-      statements.set(sql, statement);
-      return statement;
+      return statements.get(sql === 'begin' ? 'begin immediate' : sql);
     },
   };
 }

@@ -1,6 +1,7 @@
 // Runs the coordinator's hot SQLite writes on a thread of its own (see sqlite-writer.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
+import { StatementCache } from './sqlite-statements.js';
 import type {
   JobOutcome,
   StepOutcome,
@@ -15,19 +16,10 @@ const db = new SQLite(settings.file, { fileMustExist: true });
 // The same settings as the coordinator's own connection (database.ts): each connection has its own.
 settings.pragmas.forEach((pragma) => db.pragma(pragma));
 
-const statements = new Map<string, SQLite.Statement>();
+const statements = new StatementCache(db);
 const begin = db.prepare('BEGIN IMMEDIATE');
 const commit = db.prepare('COMMIT');
 const rollback = db.prepare('ROLLBACK');
-
-function statement(sql: string): SQLite.Statement {
-  let found = statements.get(sql);
-  if (!found) {
-    found = db.prepare(sql);
-    statements.set(sql, found);
-  }
-  return found;
-}
 
 function runJob(job: WriterJob): StepOutcome[] {
   const outcomes: StepOutcome[] = [];
@@ -36,7 +28,7 @@ function runJob(job: WriterJob): StepOutcome[] {
       outcomes.push(null);
       continue;
     }
-    const prepared = statement(step.sql);
+    const prepared = statements.get(step.sql);
     if (prepared.reader) {
       const rows = prepared.all(...step.parameters);
       outcomes.push({ rows, changes: rows.length });
