@@ -70,12 +70,7 @@ export class AgentRepository {
   }
 
   async touch(id: string, at: number): Promise<void> {
-    await this.db.executeQuery(this.touchQuery(id, at));
-  }
-
-  /** touch compiled, for a write job (write-batcher.ts). */
-  touchQuery(id: string, at: number): CompiledQuery {
-    return this.touchTemplate(id, at);
+    await this.db.executeQuery(this.touchTemplate(id, at));
   }
 
   /** touch as a write job's step. */
