@@ -14,7 +14,7 @@ import {
   tableRows,
 } from '../support/cli-process.js';
 import { detBytes, slowerModel } from '../support/head-models.js';
-import { gateSuiteYaml } from '../support/suite-fixture.js';
+import { gateSuiteYaml, type NoisyComparison, onlyNoise } from '../support/suite-fixture.js';
 
 /**
  * `mlfarm ci` as a CI job runs it: a coordinator and an agent as processes, the suite file on disk, and the
@@ -23,6 +23,12 @@ import { gateSuiteYaml } from '../support/suite-fixture.js';
 const COORDINATOR_READY = /coordinator: gRPC (\S+), HTTP (\S+), data (.+)\n/;
 const AGENT_READY = /agent (\S+) -> (\S+); execution providers: (.*)\n/;
 const XSD = await readFile(new URL('../../../libs/ci-report/schema/junit-10.xsd', import.meta.url), 'utf8');
+interface JsonComparison extends NoisyComparison {
+  metric: string;
+  verdict: string;
+  relativeChange: number;
+  threshold: number;
+}
 const show = (r: CliResult): string => `exit ${String(r.code)}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
 await test(
@@ -64,7 +70,14 @@ await test(
     const base = await detBytes();
     const suite = join(tmp, 'gate.suite.yaml');
     await writeFile(join(tmp, 'head.onnx'), base);
-    await writeFile(suite, gateSuiteYaml('gate: { min_rounds: 6, max_rounds: 20, round_step: 4 }\n'));
+    // A practical threshold of 5 % for this shared 2-core runner, where the test's coordinator, agent and
+    // CLI share the cores with the measured inference; the slower head (+12 convolutions) is far above it.
+    await writeFile(
+      suite,
+      gateSuiteYaml(
+        'gate: { min_rounds: 6, max_rounds: 20, round_step: 4 }\npolicies:\n  latency: { min_effect: 0.05 }\n',
+      ),
+    );
 
     await t.test('no baseline yet: exit 2 with one line naming what is missing', async () => {
       const r = await cli(['ci', suite, '--baseline', 'main']);
@@ -99,13 +112,21 @@ await test(
       const json = join(tmp, 'same.json');
       const r = await cli(['ci', suite, '--baseline', 'main', '--junit', junit, '--json', json]);
       const verdict = JSON.parse(await readFile(json, 'utf8')) as {
-        comparisons: { metric: string; bimodal: boolean }[];
+        rounds: number;
+        comparisons: JsonComparison[];
       };
-      // Never 1. Exit 3 (inconclusive) only when the shared machine made whole rounds bimodal.
-      const bimodal = verdict.comparisons.some((c) => c.metric === 'latency' && c.bimodal);
-      assert.ok(r.code === 0 || (r.code === 3 && bimodal), show(r));
+      const latency = verdict.comparisons.find((c) => c.metric === 'latency');
+      assert.ok(latency, show(r));
+      // Never 1. Exit 3 (inconclusive) is the honest answer when the shared machine was too noisy to prove
+      // equivalence: then only at the round cap, and with a CI that still contains "no change".
+      assert.ok(
+        r.code === 0 || (r.code === 3 && latency.verdict === 'UNKNOWN' && onlyNoise(latency, 20)),
+        show(r),
+      );
       if (r.code === 0) {
         assert.match(r.stdout, /^PASS after \d+ round\(s\) per side against baseline 'main'/);
+        assert.equal(latency.verdict, 'SAME', latency.reason);
+        assert.ok(Math.abs(latency.relativeChange) < latency.threshold, latency.reason);
       }
       const root = (await parse(await readFile(junit, 'utf8'))) as TestSuites;
       assert.equal(root.failures, 0);

@@ -24,6 +24,25 @@ scenario:
 ${extra}`;
 }
 
+/** The fields of a comparison (gRPC message or `mlfarm ci --json`) that tell why it stayed UNKNOWN. */
+export interface NoisyComparison {
+  rounds: number;
+  reason: string;
+  bimodal: boolean;
+  ci95Low: number | null;
+  ci95High: number | null;
+}
+
+/**
+ * For a gate of a model against itself: an UNKNOWN is the machine's noise, not a change the gate missed,
+ * when it came only at the round cap and either the rounds were bimodal (runner processes in two speed
+ * modes) or "no change" is still inside its 95 % CI.
+ */
+export function onlyNoise(c: NoisyComparison, cap: number): boolean {
+  const zeroInside = (c.ci95Low ?? 1) <= 0 && (c.ci95High ?? -1) >= 0;
+  return c.rounds === cap && /cap of \d+ rounds reached/.test(c.reason) && (c.bimodal || zeroInside);
+}
+
 export async function writeSuite(dir: string, yaml: string, head: Uint8Array): Promise<string> {
   await writeFile(join(dir, 'head.onnx'), head);
   const file = join(dir, 'gate.suite.yaml');
