@@ -39,6 +39,8 @@ export interface BenchOptions {
   json?: string;
   cpuProfDir?: string;
   sqlProfDir?: string;
+  /** Extra flags for the coordinators' node (V8 heap sizes, --trace-gc, a preloaded probe). */
+  nodeFlags: string[];
   logsDir?: string;
   connectTimeoutS: number;
   connectBatch: number;
@@ -71,6 +73,9 @@ export const USAGE = `node dist/scripts/bench-scale.js [options]
   --json FILE              write every number as JSON
   --cpu-prof DIR           run coordinators under node --cpu-prof, summarize profiles
   --sql-prof DIR           time every SQL statement in the coordinators (preloaded sql-timer.js)
+  --node-flag=F            an extra flag for the coordinators' node, repeatable (with "=", as F starts
+                           with "--"): --max-semi-space-size=32, --trace-gc (into --logs), or
+                           "--import FILE" (split at spaces)
   --logs DIR               keep the coordinators' logs there
   --connect-timeout S      for all agents to be welcomed (300)
   --max-active-runs N      MLFARM_MAX_ACTIVE_RUNS_PER_CLIENT for the coordinators (1000)
@@ -118,6 +123,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       json: { type: 'string' },
       'cpu-prof': { type: 'string' },
       'sql-prof': { type: 'string' },
+      'node-flag': { type: 'string', multiple: true, default: [] },
       logs: { type: 'string' },
       'connect-timeout': { type: 'string', default: '300' },
       'max-active-runs': { type: 'string', default: '1000' },
@@ -173,6 +179,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     json: values.json,
     cpuProfDir: values['cpu-prof'],
     sqlProfDir: values['sql-prof'],
+    nodeFlags: values['node-flag'].flatMap((f) => f.split(' ').filter(Boolean)),
     logsDir: values.logs,
     connectTimeoutS: int(values['connect-timeout'], 'connect-timeout', 1),
     connectBatch: 50,

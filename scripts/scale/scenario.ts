@@ -179,6 +179,7 @@ export async function runScenario(
             extraEnv: { MLFARM_MAX_ACTIVE_RUNS_PER_CLIENT: String(o.maxActiveRuns) },
             cpuProfDir,
             sqlProfDir,
+            nodeFlags: o.nodeFlags,
           }),
         );
       }

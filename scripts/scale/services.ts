@@ -96,6 +96,8 @@ export interface CoordinatorStart {
   cpuProfDir?: string;
   /** Folder for the SQL statement timings of sql-timer.js; none when absent. */
   sqlProfDir?: string;
+  /** Extra node flags, before the coordinator's script. */
+  nodeFlags?: string[];
 }
 
 const SQL_TIMER = new URL('./sql-timer.js', import.meta.url).href;
@@ -112,6 +114,7 @@ export function startCoordinator(c: CoordinatorStart): Promise<Service> {
     nodeFlags.push('--import', SQL_TIMER);
     env.SCALE_SQL_PROF_DIR = c.sqlProfDir;
   }
+  nodeFlags.push(...(c.nodeFlags ?? []));
   return startService(
     c.name,
     [
