@@ -15,6 +15,7 @@ import {
   markUndecodableRequests,
   rejectUndecodableRequests,
 } from './grpc/undecodable-request.interceptor.js';
+import { turnOffPretenuring } from './v8-tuning.js';
 
 export interface CoordinatorHandle {
   grpcAddress: string;
@@ -32,6 +33,7 @@ export async function startCoordinator(
   config: CoordinatorConfig,
   options: StartOptions = {},
 ): Promise<CoordinatorHandle> {
+  turnOffPretenuring();
   // NestJS cannot report a gRPC port bound as :0, so a free one is picked first.
   const grpcPort = config.grpcPort === 0 ? await freePort(config.grpcHost) : config.grpcPort;
   const resolved = { ...config, grpcPort };
