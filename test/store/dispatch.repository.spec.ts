@@ -144,7 +144,7 @@ await postgresTest('two replicas sweeping at once lease disjoint tasks, each tas
 
 await forEachDialect(
   'each idle agent is offered its own oldest task, however many older ones another has',
-  async (db) => {
+  async (db, dialect) => {
     const dispatch = new DispatchRepository(db);
     const model = await seedArtifact(db, 'model');
     await seedRun(
@@ -155,12 +155,80 @@ await forEachDialect(
     );
     await seedRun(db, 'run_late', [newTask('y_second', model, { agentId: 'y' })], 300);
     await seedRun(db, 'run_early', [newTask('y_first', model, { agentId: 'y' })], 200);
-    let offered: string[] = [];
+    let offered: string[] | undefined;
     const leased = await dispatch.leaseQueued(['x', 'y'], 4, 1_000, (queued) => {
       offered = queued.map((t) => t.id);
       return Promise.resolve(queued.map((t) => ({ taskId: t.id, agentId: t.agent_id! })));
     });
-    assert.deepEqual(offered, ['x0', 'y_first'], "x's nine other tasks do not crowd y out");
-    assert.deepEqual(leased.map((t) => t.id).sort(), ['x0', 'y_first']);
+    assert.deepEqual(leased.map((t) => [t.id, t.agent_id, t.state]).sort(), [
+      ['x0', 'x', 'leased'],
+      ['y_first', 'y', 'leased'],
+    ]);
+    if (dialect === 'postgres') {
+      // No unbound task is queued: the one-statement lease of oldest bound tasks served both.
+      assert.equal(offered, undefined, 'the chooser was not needed');
+    } else {
+      assert.deepEqual(offered, ['x0', 'y_first'], "x's nine other tasks do not crowd y out");
+    }
+  },
+);
+
+await postgresTest(
+  'one statement leases bound tasks older than any unbound one; the chooser gets the rest and only the free agents',
+  async () => {
+    const fresh = await freshPostgresDatabase();
+    const db = await openDatabase(fresh.url);
+    try {
+      const dispatch = new DispatchRepository(db);
+      const model = await seedArtifact(db, 'model');
+      await seedRun(db, 'run_1', [newTask('a_old', model, { agentId: 'a' })], 100);
+      await seedRun(db, 'run_2', [newTask('free_mid', model)], 200);
+      await seedRun(
+        db,
+        'run_3',
+        [newTask('b_young', model, { agentId: 'b' }), newTask('free_young', model)],
+        300,
+      );
+      const calls: { offered: string[]; free: readonly string[] }[] = [];
+      const leased = await dispatch.leaseQueued(['a', 'b', 'c'], 10, 5_000, (queued, _db, free) => {
+        calls.push({ offered: queued.map((t) => t.id), free });
+        // As the scheduler does: oldest first, b's own task to b, unbound ones to the next free agent.
+        const left = new Set(free);
+        const picks = [];
+        for (const t of queued) {
+          const agent = t.agent_id ?? [...left][0];
+          if (agent !== undefined && left.delete(agent)) {
+            picks.push({ taskId: t.id, agentId: agent });
+          }
+        }
+        return Promise.resolve(picks);
+      });
+      // a's task predates every unbound one: leased in the first statement. b's is younger than
+      // free_mid, so b and c go to the chooser, which sees the oldest first and only b and c as free
+      // (b takes free_mid; its own task waits for its next sweep).
+      assert.deepEqual(calls, [{ offered: ['free_mid', 'b_young', 'free_young'], free: ['b', 'c'] }]);
+      assert.deepEqual(leased.map((t) => [t.id, t.agent_id]).sort(), [
+        ['a_old', 'a'],
+        ['free_mid', 'b'],
+        ['free_young', 'c'],
+      ]);
+      const states = await db
+        .selectFrom('tasks')
+        .select(['id', 'state', 'lease_expires_at'])
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        states.map((t) => [t.id, t.state, t.lease_expires_at]),
+        [
+          ['a_old', 'leased', 5_000],
+          ['b_young', 'queued', null],
+          ['free_mid', 'leased', 5_000],
+          ['free_young', 'leased', 5_000],
+        ],
+      );
+    } finally {
+      await db.destroy();
+      await fresh.drop();
+    }
   },
 );

@@ -61,9 +61,13 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   private readonly taskRuns = new Map<string, string>();
   /** Runs known to have started, so the first lease alone marks a run running. */
   private readonly startedRuns = new Set<string>();
+  /** Runs being marked started, off the dispatch queue; shutdown waits for them. */
+  private readonly runStarts = new Set<Promise<void>>();
   /** An agent's absence is counted from here at the earliest: a coordinator that was down lost no agent. */
   private readonly startedAt = Date.now();
   private timer?: NodeJS.Timeout;
+  /** The tick's lease and run checks under way, if any (one at a time). */
+  private checking?: Promise<void>;
   /** When open runs were last checked for being drained (settleDrainedRuns); at start, the first tick. */
   private drainedCheckedAt = -Infinity;
   private sweepAll = false;
@@ -121,7 +125,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     clearTimeout(this.workNotice);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.dispatchQueue.run(() => Promise.resolve()),
+      Promise.all([this.checking, ...this.runStarts, this.dispatchQueue.run(() => Promise.resolve())]),
       new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_WAIT_MS))),
     ]);
     clearTimeout(timer);
@@ -185,17 +189,48 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   }
 
   private tick(): void {
-    void this.dispatchQueue
-      .run(async () => {
-        if (this.stopped) {
-          return;
-        }
-        await this.expireLeases();
-        await this.failTasksOfLostAgents();
-        await this.settleDrainedRuns();
-      })
-      .catch((e: unknown) => this.logger.error(`scheduler tick failed: ${errorMessage(e)}`));
+    if (!this.checking) {
+      this.checking = this.checkLeasesAndRuns()
+        .catch((e: unknown) => {
+          if (!this.stopped) {
+            this.logger.error(`scheduler tick failed: ${errorMessage(e)}`);
+          }
+        })
+        .finally(() => (this.checking = undefined));
+    }
     this.sweep(undefined);
+  }
+
+  /**
+   * Looks for expired leases and lost agents outside the dispatch queue, and takes the queue (where the
+   * checks run again, now serialized with the sweeps) only when there is something to handle. Both
+   * reads ran inside it every second, and each sweep waited behind them: tens of milliseconds a second
+   * of stalled dispatch at a thousand agents on PostgreSQL, where every statement waits for a busy core.
+   */
+  private async checkLeasesAndRuns(): Promise<void> {
+    const now = Date.now();
+    const lostSince = this.lostAgentsSince(now);
+    const [expired, silent] = await Promise.all([
+      this.runs.expiredLeases(now),
+      lostSince === undefined ? [] : this.dispatchRepo.silentAgentsWithQueuedTasks(lostSince),
+    ]);
+    const lost = silent.some((a) => !this.agents.get(a.agentId));
+    const settle = now - this.drainedCheckedAt >= DRAINED_CHECK_MS;
+    if (this.stopped || (expired.length === 0 && !lost && !settle)) {
+      return;
+    }
+    await this.dispatchQueue.run(async () => {
+      if (this.stopped) {
+        return;
+      }
+      if (expired.length > 0) {
+        await this.expireLeases();
+      }
+      if (lost) {
+        await this.failTasksOfLostAgents();
+      }
+      await this.settleDrainedRuns();
+    });
   }
 
   private async dispatch(idle: ConnectedAgent[]): Promise<void> {
@@ -209,7 +244,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
       [...byId.keys()],
       rows,
       now + this.config.leaseMs,
-      (queued, trx) => this.choose(queued, byId, trx),
+      (queued, trx, free) => this.choose(queued, byId, free, trx),
     );
     for (const row of leased) {
       await this.announceLease(byId.get(row.agent_id!)!, row, now);
@@ -220,9 +255,10 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   private async choose(
     queued: TaskTable[],
     byId: Map<string, ConnectedAgent>,
+    freeIds: readonly string[],
     trx: Kysely<Database>,
   ): Promise<Pick[]> {
-    const free = new Set(byId.keys());
+    const free = new Set(freeIds);
     const picks: Pick[] = [];
     for (const task of queued) {
       if (free.size === 0) {
@@ -273,13 +309,28 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     agent.send({ assignment });
     if (!this.startedRuns.has(task.run_id)) {
       this.startedRuns.add(task.run_id);
-      if (await this.dispatchRepo.markRunStarted(task.run_id, now)) {
-        await this.publishRun(task.run_id);
-      }
+      // Not awaited: inside the dispatch queue, the run's start (a commit) and its event (two reads)
+      // stalled every sweep at each run's first lease, the tail of the dispatch latency on PostgreSQL.
+      // The run's RUNNING event may so come just after its first task's.
+      const started = this.markRunStarted(task.run_id, now).finally(() => this.runStarts.delete(started));
+      this.runStarts.add(started);
     }
     this.events.task(toTask(task));
     // Verbose: at hundreds of tasks a second a line each would cost more than the dispatch itself.
     this.logger.verbose(`task ${task.id} (attempt ${task.attempt}) -> agent ${agent.name}`);
+  }
+
+  private async markRunStarted(runId: string, now: number): Promise<void> {
+    try {
+      if (await this.dispatchRepo.markRunStarted(runId, now)) {
+        await this.publishRun(runId);
+      }
+    } catch (e) {
+      this.startedRuns.delete(runId); // its next lease tries again
+      if (!this.stopped) {
+        this.logger.warn(`run ${runId}: marking it started failed: ${errorMessage(e)}`);
+      }
+    }
   }
 
   /** A run's request never changes; `trx` when asked inside the dispatch transaction (its connection is taken). */
@@ -364,10 +415,11 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   private async failTasksOfLostAgents(): Promise<void> {
     const now = Date.now();
     const lostMs = this.config.agentLostMs;
-    if (now - this.startedAt < lostMs) {
+    const lostSince = this.lostAgentsSince(now);
+    if (lostSince === undefined) {
       return;
     }
-    for (const silent of await this.dispatchRepo.silentAgentsWithQueuedTasks(now - lostMs)) {
+    for (const silent of await this.dispatchRepo.silentAgentsWithQueuedTasks(lostSince)) {
       if (this.agents.get(silent.agentId)) {
         continue;
       }
@@ -383,6 +435,12 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
         );
       }
     }
+  }
+
+  /** Agents silent since before this count as lost; none while this coordinator is younger than the limit. */
+  private lostAgentsSince(now: number): number | undefined {
+    const lostMs = this.config.agentLostMs;
+    return now - this.startedAt < lostMs ? undefined : now - lostMs;
   }
 
   async onStarted(agent: ConnectedAgent, taskId: string, attempt: number): Promise<void> {
