@@ -170,6 +170,52 @@ await postgresTest(
   },
 );
 
+await postgresTest(
+  'a lease renewal skips a task row another transaction holds instead of waiting for it (no deadlock)',
+  async () => {
+    const fresh = await freshPostgresDatabase();
+    const [db, holder] = await Promise.all([
+      openDatabase(fresh.url),
+      openDatabase(fresh.url, { poolSize: 1 }),
+    ]);
+    try {
+      await seedRun(db, 'run_1', ['t1', 't2']);
+      await lease(db, ['t1', 't2'], 'agent_a');
+      const r = reposOf(db);
+      let renewal: StepOutcome[] | undefined;
+      // Another write lane ends t1 and keeps its transaction open: the renewal of t1 and t2 must answer
+      // meanwhile. Waiting for t1 is what deadlocked when that lane then wanted a row the renewal held.
+      await holder.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('tasks')
+          .set({ state: 'succeeded', finished_at: 5_000, lease_expires_at: null })
+          .where('id', '=', 't1')
+          .execute();
+        renewal = await Promise.race([
+          r.writes.write([r.runs.renewLeasesStep('agent_a', ['t1', 't2'], 9_000)]),
+          sleep(5_000).then(() => Promise.reject(new Error('the renewal waited for the row held elsewhere'))),
+        ]);
+      });
+      assert.equal(renewal![0]!.changes, 1, 'the free row renewed, the held one skipped');
+      const rows = await db
+        .selectFrom('tasks')
+        .select(['id', 'state', 'lease_expires_at'])
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        rows.map((t) => [t.id, t.state, t.lease_expires_at]),
+        [
+          ['t1', 'succeeded', null],
+          ['t2', 'leased', 9_000],
+        ],
+      );
+    } finally {
+      await Promise.all([db.destroy(), holder.destroy()]);
+      await fresh.drop();
+    }
+  },
+);
+
 async function lockWaiters(conn: Kysely<Database>): Promise<number> {
   const { rows } = await sql<{ n: string }>`
     SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`.execute(conn);

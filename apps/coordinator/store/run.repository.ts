@@ -126,14 +126,24 @@ export class RunRepository {
           )} AS k(id) JOIN tasks AS t ON t.id = k.id COLLATE "C"`.execute(db);
         return new Map(rows.map((row) => [row.id, row]));
       });
+      // SKIP LOCKED: a renewal never waits for a task row another transaction holds (one ending or
+      // starting that task, which sets its lease itself); the agent's next heartbeat renews it. Waiting,
+      // it deadlocked with the batch of another write lane ending the same agent's tasks in the other
+      // order: one to four deadlocks per load-test pass, each a 1 s stall (deadlock_timeout) and a retry.
       this.renewMany = {
         name: 'renew leases',
         compile: (rows) =>
           sql`
-            UPDATE tasks AS t SET lease_expires_at = v.lease
-            FROM ${unnestOf(rows, ['text', 'text', 'bigint'])} AS v(agent_id, id, lease)
-            WHERE t.id = v.id COLLATE "C" AND t.agent_id = v.agent_id COLLATE "C"
-              AND t.state IN (${sql.join(ACTIVE_TASK_STATES)})
+            WITH renewable AS (
+              SELECT t.id, v.lease
+              FROM ${unnestOf(rows, ['text', 'text', 'bigint'])} AS v(agent_id, id, lease)
+              JOIN tasks AS t ON t.id = v.id COLLATE "C" AND t.agent_id = v.agent_id COLLATE "C"
+              WHERE t.state IN (${sql.join(ACTIVE_TASK_STATES)})
+              FOR UPDATE OF t SKIP LOCKED
+            )
+            UPDATE tasks AS t SET lease_expires_at = renewable.lease
+            FROM renewable
+            WHERE t.id = renewable.id
             RETURNING t.id`.compile(db),
         keyOfInput: (row) => String(row[1]),
         keyOfOutput: (row) => String(row.id),
