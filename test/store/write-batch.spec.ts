@@ -216,6 +216,60 @@ await postgresTest(
   },
 );
 
+await postgresTest(
+  'two lanes starting and ending the same tasks in opposite orders do not deadlock (rows locked in id order first)',
+  async () => {
+    const fresh = await freshPostgresDatabase();
+    const [db, other, holder] = await Promise.all([
+      openDatabase(fresh.url),
+      openDatabase(fresh.url),
+      openDatabase(fresh.url, { poolSize: 1 }),
+    ]);
+    try {
+      await seedRun(db, 'run_1', ['t1', 't2']);
+      await lease(db, ['t1', 't2'], 'agent_a');
+      // Each lane's job updates one task, waits on a lock the test holds, then updates the other task:
+      // in statement order, lane A would hold t2 and want t1 while lane B held t1 and wanted t2.
+      const laneJob = (handle: Db, first: string, second: string) => {
+        const r = reposOf(handle);
+        return r.writes.write([
+          r.dispatch.markTaskRunningStep(first, 1, 5_000, 9_000),
+          { query: sql`SELECT pg_advisory_xact_lock_shared(43)`.compile(handle) },
+          r.dispatch.finishTaskStep(second, 'succeeded', 6_000, null),
+        ]);
+      };
+      const hold = holder.connection().execute(async (conn) => {
+        await sql`SELECT pg_advisory_lock(43)`.execute(conn);
+        // Both lanes are inside their transactions and waiting: on this lock, or on the other's rows.
+        await waitUntil(async () => (await waitingLocks(conn)) >= 2);
+        await sql`SELECT pg_advisory_unlock(43)`.execute(conn);
+      });
+      const outcomes = await Promise.allSettled([laneJob(db, 't2', 't1'), laneJob(other, 't1', 't2'), hold]);
+      const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [String(o.reason)] : []));
+      assert.deepEqual(failures, [], 'no lane failed (a deadlock fails one of them)');
+      const rows = await db.selectFrom('tasks').select(['id', 'state']).orderBy('id').execute();
+      assert.deepEqual(
+        rows.map((t) => [t.id, t.state]),
+        [
+          ['t1', 'succeeded'],
+          ['t2', 'succeeded'],
+        ],
+      );
+    } finally {
+      await Promise.all([db.destroy(), other.destroy(), holder.destroy()]);
+      await fresh.drop();
+    }
+  },
+);
+
+/** Locks not granted yet, of any kind: an advisory lock, or a row's transaction. */
+async function waitingLocks(conn: Kysely<Database>): Promise<number> {
+  const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM pg_locks WHERE NOT granted`.execute(
+    conn,
+  );
+  return Number(rows[0]!.n);
+}
+
 async function lockWaiters(conn: Kysely<Database>): Promise<number> {
   const { rows } = await sql<{ n: string }>`
     SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`.execute(conn);

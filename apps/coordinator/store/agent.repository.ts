@@ -32,10 +32,19 @@ export class AgentRepository {
         name: 'touch agents',
         compile: (rows) =>
           // An agent twice in one batch: its latest time (an UPDATE ... FROM takes an arbitrary one).
+          // SKIP LOCKED: an agent row another lane's batch holds keeps its mark until the next heartbeat
+          // (seconds, against minutes before an agent counts as lost), instead of a wait that can close a
+          // deadlock between two lanes touching the same agents in different orders.
           sql`
-            UPDATE agents AS a SET last_seen_at = v.at
-            FROM (SELECT id, max(at) AS at FROM ${unnestOf(rows, ['text', 'bigint'])} AS u(id, at) GROUP BY id) AS v
-            WHERE a.id = v.id COLLATE "C"
+            WITH touchable AS (
+              SELECT a.id, v.at
+              FROM (SELECT id, max(at) AS at FROM ${unnestOf(rows, ['text', 'bigint'])} AS u(id, at) GROUP BY id) AS v
+              JOIN agents AS a ON a.id = v.id COLLATE "C"
+              FOR NO KEY UPDATE OF a SKIP LOCKED
+            )
+            UPDATE agents AS a SET last_seen_at = touchable.at
+            FROM touchable
+            WHERE a.id = touchable.id
             RETURNING a.id`.compile(db),
         keyOfInput: (row) => String(row[0]),
         keyOfOutput: (row) => String(row.id),

@@ -31,6 +31,22 @@ export interface BulkPart {
 }
 
 /**
+ * PostgreSQL: locks rows of one table by key, in key order, in one statement (`SELECT ... ORDER BY key
+ * FOR NO KEY UPDATE`). Compiled by the repository that owns the table.
+ */
+export interface LockForm {
+  /** For errors and traces. */
+  readonly name: string;
+  compile(keys: readonly string[]): CompiledQuery;
+}
+
+/** The rows a step will update, to lock before the batch's other statements (see lockInKeyOrder). */
+export interface LockPart {
+  form: LockForm;
+  keys: readonly string[];
+}
+
+/**
  * One statement of a write job (see write-batcher.ts), compiled by the store's own Kysely. `when`: the
  * step runs only if that earlier step of the same job changed (or returned) a row; otherwise its outcome
  * is null. `bulk`: on PostgreSQL, the step runs as part of one statement with the same kind of steps of
@@ -45,6 +61,38 @@ export interface WriteStep {
   when?: number;
   bulk?: BulkPart;
   afterCommit?: boolean;
+  /** PostgreSQL: rows this step updates; locked first, in key order, with the batch's others. */
+  locks?: LockPart;
+}
+
+/**
+ * PostgreSQL: locks every row the batch's steps will update, one statement per table, keys sorted, at
+ * the start of the batch's transaction. Two lanes' batches that update some of the same tasks (one
+ * starting them, one ending them) otherwise locked them in whatever order their statements met them,
+ * and deadlocked: each a 1 s stall (deadlock_timeout) and a retry of every job one by one, several per
+ * load-test pass with two replicas. Taken in one global order, locks cannot form a cycle.
+ */
+export async function lockInKeyOrder(
+  db: Kysely<Database>,
+  jobs: readonly { steps: readonly WriteStep[] }[],
+): Promise<void> {
+  const keysByForm = new Map<LockForm, Set<string>>();
+  for (const job of jobs) {
+    for (const step of job.steps) {
+      if (step.locks) {
+        let keys = keysByForm.get(step.locks.form);
+        if (!keys) {
+          keys = new Set();
+          keysByForm.set(step.locks.form, keys);
+        }
+        step.locks.keys.forEach((key) => keys.add(key));
+      }
+    }
+  }
+  for (const [form, keys] of keysByForm) {
+    // Code-point order, as the statement's COLLATE "C" sorts: the same order in every transaction.
+    await db.executeQuery(form.compile([...keys].sort()));
+  }
 }
 
 /**

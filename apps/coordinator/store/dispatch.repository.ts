@@ -6,7 +6,7 @@ import type { Database, TaskTable } from './database.types.js';
 import { ACTIVE_TASK_STATES, FINISHED_TASK_STATES, TASK_IS_QUEUED } from './run.repository.js';
 import { WriteBatcher } from './write-batcher.js';
 import { queryTemplate } from './query-template.js';
-import { type BulkForm, type WriteStep, unnestOf } from './bulk-write.js';
+import { type BulkForm, type LockForm, type WriteStep, unnestOf } from './bulk-write.js';
 
 export interface Pick {
   taskId: string;
@@ -106,6 +106,16 @@ function bulkFormsOf(db: Db) {
       keyOfInput: firstColumn,
       keyOfOutput: byId,
     } satisfies BulkForm,
+    /** Tasks a batch ends or starts, locked first in id order (bulk-write.ts lockInKeyOrder). */
+    lock: {
+      name: 'lock tasks',
+      compile: (ids) =>
+        sql`
+          SELECT t.id FROM tasks AS t
+          WHERE t.id = ANY(${[...ids]}::text[])
+          ORDER BY t.id COLLATE "C"
+          FOR NO KEY UPDATE`.compile(db),
+    } satisfies LockForm,
     /** Rows: (runId). A read: which of the runs have a task left. */
     unfinished: {
       name: 'runs with unfinished tasks',
@@ -387,6 +397,7 @@ export class DispatchRepository {
     return {
       query: this.finishTaskQuery(id, state, now, error),
       bulk: this.bulk && { form: this.bulk.finish, rows: [[id, state, now, error]] },
+      locks: this.bulk && { form: this.bulk.lock, keys: [id] },
     };
   }
 
@@ -416,6 +427,7 @@ export class DispatchRepository {
     return {
       query: this.markTaskRunningQuery(id, attempt, now, leaseExpiresAt),
       bulk: this.bulk && { form: this.bulk.running, rows: [[id, attempt, now, leaseExpiresAt]] },
+      locks: this.bulk && { form: this.bulk.lock, keys: [id] },
     };
   }
 

@@ -130,6 +130,7 @@ export class RunRepository {
       // starting that task, which sets its lease itself); the agent's next heartbeat renews it. Waiting,
       // it deadlocked with the batch of another write lane ending the same agent's tasks in the other
       // order: one to four deadlocks per load-test pass, each a 1 s stall (deadlock_timeout) and a retry.
+      // NO KEY UPDATE, as an UPDATE itself takes: a result's foreign-key check (KEY SHARE) never waits on it.
       this.renewMany = {
         name: 'renew leases',
         compile: (rows) =>
@@ -139,7 +140,7 @@ export class RunRepository {
               FROM ${unnestOf(rows, ['text', 'text', 'bigint'])} AS v(agent_id, id, lease)
               JOIN tasks AS t ON t.id = v.id COLLATE "C" AND t.agent_id = v.agent_id COLLATE "C"
               WHERE t.state IN (${sql.join(ACTIVE_TASK_STATES)})
-              FOR UPDATE OF t SKIP LOCKED
+              FOR NO KEY UPDATE OF t SKIP LOCKED
             )
             UPDATE tasks AS t SET lease_expires_at = renewable.lease
             FROM renewable

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE } from './database.tokens.js';
 import { type Db, dialectOf, sqliteWriterOf } from './database.js';
 import { gathererFor } from './gather.js';
-import { type WriteStep, runInLockstep } from './bulk-write.js';
+import { type WriteStep, lockInKeyOrder, runInLockstep } from './bulk-write.js';
 import type { JobOutcome, SqliteWriter, StepOutcome } from './sqlite-writer.js';
 
 export type { StepOutcome } from './sqlite-writer.js';
@@ -115,6 +115,7 @@ export class WriteBatcher {
     const values: StepOutcome[][] = batch.map(() => []);
     try {
       await this.db.transaction().execute(async (trx) => {
+        await lockInKeyOrder(trx, batch);
         await runInLockstep(trx, batch, values, (step) => !step.afterCommit);
       });
     } catch (error) {
