@@ -29,8 +29,9 @@ const SQLITE_LANES = 2;
  * is rolled back and its jobs run again one by one, so only that job fails.
  *
  * A job is compiled statements, not code, so that on SQLite the batch goes to the writer thread
- * (sqlite-writer.ts) as one message. PostgreSQL runs the batch in a pooled transaction, the steps of one
- * kind across its jobs as one statement (bulk-write.ts), and the reads marked `afterCommit` after it.
+ * (sqlite-writer.ts) as one message. PostgreSQL runs the batch in a pooled transaction: first it locks the
+ * tasks the batch starts or ends, in id order (lockInKeyOrder: no deadlock between lanes), then the steps
+ * of one kind across its jobs as one statement (bulk-write.ts), and the reads marked `afterCommit` after it.
  */
 @Injectable()
 export class WriteBatcher {
