@@ -52,6 +52,27 @@ async function lease(db: Db, ids: string[], agentId: string): Promise<void> {
     .execute();
 }
 
+/**
+ * PostgreSQL: a fresh database with run_1's tasks t1 and t2 leased to agent_a, two store handles (two
+ * coordinators, or two write lanes) and a one-connection handle for the test's own locks.
+ */
+async function withTwoLanes(body: (db: Db, other: Db, holder: Db) => Promise<void>): Promise<void> {
+  const fresh = await freshPostgresDatabase();
+  const [db, other, holder] = await Promise.all([
+    openDatabase(fresh.url),
+    openDatabase(fresh.url),
+    openDatabase(fresh.url, { poolSize: 1 }),
+  ]);
+  try {
+    await seedRun(db, 'run_1', ['t1', 't2']);
+    await lease(db, ['t1', 't2'], 'agent_a');
+    await body(db, other, holder);
+  } finally {
+    await Promise.all([db.destroy(), other.destroy(), holder.destroy()]);
+    await fresh.drop();
+  }
+}
+
 await forEachDialect(
   'a batch of every job kind: each job gets its own outcome, a duplicate result changes nothing',
   async (db, dialect) => {
@@ -132,16 +153,8 @@ await forEachDialect('a job whose statement fails fails alone, naming why; the r
 
 await postgresTest(
   "two coordinators ending a run's last two tasks at once: one of them sees the run drained",
-  async () => {
-    const fresh = await freshPostgresDatabase();
-    const [db, other, holder] = await Promise.all([
-      openDatabase(fresh.url),
-      openDatabase(fresh.url),
-      openDatabase(fresh.url, { poolSize: 1 }),
-    ]);
-    try {
-      await seedRun(db, 'run_1', ['t1', 't2']);
-      await lease(db, ['t1', 't2'], 'agent_a');
+  () =>
+    withTwoLanes(async (db, other, holder) => {
       // Both transactions end their task, then wait on a lock the test holds, so both are open at once.
       // A probe inside them would see the other's task unfinished, and nobody would settle the run.
       const hold = holder.connection().execute(async (conn) => {
@@ -163,11 +176,7 @@ await postgresTest(
         a[2]!.changes === 0 || b[2]!.changes === 0,
         `both saw a task left: ${JSON.stringify([a[2], b[2]])}`,
       );
-    } finally {
-      await Promise.all([db.destroy(), other.destroy(), holder.destroy()]);
-      await fresh.drop();
-    }
-  },
+    }),
 );
 
 await postgresTest(
@@ -218,16 +227,8 @@ await postgresTest(
 
 await postgresTest(
   'two lanes starting and ending the same tasks in opposite orders do not deadlock (rows locked in id order first)',
-  async () => {
-    const fresh = await freshPostgresDatabase();
-    const [db, other, holder] = await Promise.all([
-      openDatabase(fresh.url),
-      openDatabase(fresh.url),
-      openDatabase(fresh.url, { poolSize: 1 }),
-    ]);
-    try {
-      await seedRun(db, 'run_1', ['t1', 't2']);
-      await lease(db, ['t1', 't2'], 'agent_a');
+  () =>
+    withTwoLanes(async (db, other, holder) => {
       // Each lane's job updates one task, waits on a lock the test holds, then updates the other task:
       // in statement order, lane A would hold t2 and want t1 while lane B held t1 and wanted t2.
       const laneJob = (handle: Db, first: string, second: string) => {
@@ -255,11 +256,7 @@ await postgresTest(
           ['t2', 'succeeded'],
         ],
       );
-    } finally {
-      await Promise.all([db.destroy(), other.destroy(), holder.destroy()]);
-      await fresh.drop();
-    }
-  },
+    }),
 );
 
 /** Locks not granted yet, of any kind: an advisory lock, or a row's transaction. */
