@@ -15,6 +15,7 @@ import {
   markUndecodableRequests,
   rejectUndecodableRequests,
 } from './grpc/undecodable-request.interceptor.js';
+import { isPostgresUrl } from './store/database.js';
 import { turnOffPretenuring } from './v8-tuning.js';
 
 export interface CoordinatorHandle {
@@ -33,7 +34,7 @@ export async function startCoordinator(
   config: CoordinatorConfig,
   options: StartOptions = {},
 ): Promise<CoordinatorHandle> {
-  if (!/^postgres(ql)?:\/\//i.test(config.databaseUrl)) {
+  if (!isPostgresUrl(config.databaseUrl)) {
     // SQLite only: measured there (v8-tuning.ts). On PostgreSQL results wait longer for their commit and
     // the same A/B leaned the other way (p99 median ~930 ms without pretenuring, ~400 with, 6 passes each).
     turnOffPretenuring();
