@@ -259,6 +259,89 @@ await postgresTest(
     }),
 );
 
+await postgresTest(
+  "a heartbeat's renewal does not hold its task until the rest of its batch commits (its own commit)",
+  () =>
+    withTwoLanes(async (db, other, holder) => {
+      const r = reposOf(db);
+      await sql`SELECT pg_advisory_lock(44)`.execute(holder);
+      // One batch: t1's renewal, and a job that starts t2 and then waits on the test's lock, so the
+      // batch's transaction stays open.
+      const beat = r.writes.write([r.runs.renewLeasesStep('agent_a', ['t1'], 9_000)]);
+      const slow = r.writes.write([
+        r.dispatch.markTaskRunningStep('t2', 1, 5_000, 9_000),
+        { query: sql`SELECT pg_advisory_xact_lock_shared(44)`.compile(db) },
+      ]);
+      await waitUntil(async () => (await lockWaiters(holder)) === 1);
+      // Another lane ends t1 meanwhile: inside the batch, the renewal would hold t1 until its commit.
+      const o = reposOf(other);
+      const ended = await Promise.race([
+        o.writes.write([o.dispatch.finishTaskStep('t1', 'succeeded', 6_000, null)]),
+        sleep(5_000).then(() => Promise.reject(new Error('ending t1 waited for the batch that renewed it'))),
+      ]);
+      await sql`SELECT pg_advisory_unlock(44)`.execute(holder);
+      const [renewed, started] = await Promise.all([beat, slow]);
+      assert.equal(ended[0]!.changes, 1, 't1 ended');
+      assert.equal(
+        renewed[0]!.changes,
+        0,
+        'the renewal came after the batch: t1 had ended, nothing to renew',
+      );
+      assert.equal(started[0]!.changes, 1, 't2 started');
+      const rows = await db
+        .selectFrom('tasks')
+        .select(['id', 'state', 'lease_expires_at'])
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        rows.map((t) => [t.id, t.state, t.lease_expires_at]),
+        [
+          ['t1', 'succeeded', null],
+          ['t2', 'running', 9_000],
+        ],
+      );
+    }),
+);
+
+await postgresTest(
+  'a job that locks a task a batch under way holds waits for that batch; the jobs behind it do not',
+  () =>
+    withTwoLanes(async (db, _other, holder) => {
+      const r = reposOf(db);
+      await sql`SELECT pg_advisory_lock(45)`.execute(holder);
+      // A batch under way starts t1, then waits on the test's lock with t1's row held.
+      const first = r.writes.write([
+        r.dispatch.markTaskRunningStep('t1', 1, 5_000, 9_000),
+        { query: sql`SELECT pg_advisory_xact_lock_shared(45)`.compile(db) },
+      ]);
+      await waitUntil(async () => (await lockWaiters(holder)) === 1);
+      // Next: t1's end (it must wait for the first batch) and t2's start (it need not).
+      let endedEarly = false;
+      const end = r.writes.write([r.dispatch.finishTaskStep('t1', 'succeeded', 6_000, null)]).then((o) => {
+        endedEarly = true;
+        return o;
+      });
+      const start = await Promise.race([
+        r.writes.write([r.dispatch.markTaskRunningStep('t2', 1, 6_000, 9_000)]),
+        sleep(5_000).then(() => Promise.reject(new Error("t2's start waited behind t1's end"))),
+      ]);
+      assert.equal(start[0]!.changes, 1, 't2 started while the first batch still holds t1');
+      assert.equal(endedEarly, false, "t1's end waits for the batch that starts t1");
+      await sql`SELECT pg_advisory_unlock(45)`.execute(holder);
+      const [started, ended] = await Promise.all([first, end]);
+      assert.equal(started[0]!.changes, 1);
+      assert.equal(ended[0]!.changes, 1, 't1 ended after it started, in the order asked');
+      const rows = await db.selectFrom('tasks').select(['id', 'state']).orderBy('id').execute();
+      assert.deepEqual(
+        rows.map((t) => [t.id, t.state]),
+        [
+          ['t1', 'succeeded'],
+          ['t2', 'running'],
+        ],
+      );
+    }),
+);
+
 /** Locks not granted yet, of any kind: an advisory lock, or a row's transaction. */
 async function waitingLocks(conn: Kysely<Database>): Promise<number> {
   const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM pg_locks WHERE NOT granted`.execute(

@@ -82,9 +82,10 @@ export class AgentRepository {
     await this.db.executeQuery(this.touchTemplate(id, at));
   }
 
-  /** touch as a write job's step. */
+  /** touch as a write job's step; its own commit on PostgreSQL (see WriteStep.ownCommit). */
   touchStep(id: string, at: number): WriteStep {
     return {
+      ownCommit: true,
       query: this.touchTemplate(id, at),
       bulk: this.touchMany && { form: this.touchMany, rows: [[id, at]] },
     };

@@ -54,13 +54,19 @@ export interface LockPart {
  * see every commit before it, so it runs after the batch's own commit (a read inside the transaction
  * would miss what another commit made meanwhile: two replicas, or two lanes, ending a run's last two
  * tasks at once would each see the other's task unfinished, and neither would settle the run). SQLite's
- * writer thread has one transaction at a time, so there it runs inside.
+ * writer thread has one transaction at a time, so there it runs inside. `ownCommit`: on PostgreSQL, a
+ * write that need not be atomic with the batch (a lease renewal, an agent's last-seen time) runs after the
+ * batch's commit as a statement of its own, so that the rows it locks are held for that statement only:
+ * inside the batch, a heartbeat's renewal held its task until the batch's commit, several round trips
+ * through a busy event loop later, and another lane's batch ending that task waited for it (30 ms and
+ * more, ~100 times in a load-test pass: PostgreSQL's log_lock_waits).
  */
 export interface WriteStep {
   query: CompiledQuery;
   when?: number;
   bulk?: BulkPart;
   afterCommit?: boolean;
+  ownCommit?: boolean;
   /** PostgreSQL: rows this step updates; locked first, in key order, with the batch's others. */
   locks?: LockPart;
 }
@@ -93,6 +99,11 @@ export async function lockInKeyOrder(
     // Code-point order, as the statement's COLLATE "C" sorts: the same order in every transaction.
     await db.executeQuery(form.compile([...keys].sort()));
   }
+}
+
+/** PostgreSQL: the steps that run after the batch's transaction has committed (see WriteStep). */
+export function afterTheBatch(step: WriteStep): boolean {
+  return step.afterCommit === true || step.ownCommit === true;
 }
 
 /**

@@ -312,9 +312,14 @@ export class RunRepository {
       .compile();
   }
 
-  /** renewLeases as a write job's step; `taskIds` must not be empty. */
+  /**
+   * renewLeases as a write job's step; `taskIds` must not be empty. Its own commit on PostgreSQL (see
+   * WriteStep.ownCommit): a renewal belongs to no other write, and held in a batch it made the lane ending
+   * that task wait.
+   */
   renewLeasesStep(agentId: string, taskIds: string[], leaseExpiresAt: number): WriteStep {
     return {
+      ownCommit: true,
       query: this.renewLeasesQuery(agentId, taskIds, leaseExpiresAt),
       bulk: this.renewMany && {
         form: this.renewMany,
