@@ -8,7 +8,7 @@ import {
   type TaskResult,
   TaskState,
 } from '#contracts';
-import { SerialQueue, errorMessage } from '#common';
+import { SharedExclusiveQueue, errorMessage } from '#common';
 import { type ConnectedAgent, AgentRegistry } from '../agents/agent-registry.service.js';
 import { ClusterService } from '../cluster/cluster.service.js';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinator.config.js';
@@ -54,7 +54,11 @@ const FINISHED_STATES = new Set([
 @Injectable()
 export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SchedulerService.name);
-  private readonly dispatchQueue = new SerialQueue();
+  /**
+   * Sweeps are shared (several at once on PostgreSQL, to different agents: see
+   * DispatchRepository.sweepsAtOnce); lease expiry, lost agents and cancellation are exclusive.
+   */
+  private readonly dispatchQueue = new SharedExclusiveQueue();
   private readonly requests = new Map<string, RunRequest>();
   private readonly artifactFacts = new Map<string, { sizeBytes: number; facts?: ModelFacts }>();
   /** task → run, for the progress reports of tasks leased here (asked many times a second). */
@@ -73,6 +77,13 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   private sweepAll = false;
   private readonly sweepAgents = new Set<string>();
   private sweepQueued = false;
+  private sweepsRunning = 0;
+  /** A gathered sweep waits for one under way to end (sweepsAtOnce reached). */
+  private sweepWaiting = false;
+  /** Agents a sweep under way is leasing to: no other sweep takes them (it would lease them a second task). */
+  private readonly leasing = new Set<string>();
+  /** Agents asked for while a sweep leased to them: swept again if that sweep found them nothing. */
+  private readonly askedWhileLeasing = new Set<string>();
   private workNotice?: NodeJS.Timeout;
   /** Shutting down: the store closes next, so nothing starts another sweep. */
   private stopped = false;
@@ -125,7 +136,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     clearTimeout(this.workNotice);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all([this.checking, ...this.runStarts, this.dispatchQueue.run(() => Promise.resolve())]),
+      Promise.all([this.checking, ...this.runStarts, this.dispatchQueue.exclusive(() => Promise.resolve())]),
       new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_WAIT_MS))),
     ]);
     clearTimeout(timer);
@@ -170,22 +181,52 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   }
 
   private runSweep(): void {
+    if (this.sweepsRunning >= this.dispatchRepo.sweepsAtOnce) {
+      this.sweepWaiting = true; // still queued: what asks meanwhile joins it
+      return;
+    }
+    this.sweepsRunning += 1;
     void this.dispatchQueue
-      .run(() => {
+      .shared(async () => {
         this.sweepQueued = false;
         if (this.stopped) {
-          return Promise.resolve();
+          return;
         }
-        const idle = this.sweepAll
+        const asked = this.sweepAll
           ? this.agents.idle()
           : [...this.sweepAgents]
               .map((id) => this.agents.get(id))
               .filter((a): a is ConnectedAgent => a !== undefined && a.runningTaskId === undefined);
         this.sweepAll = false;
         this.sweepAgents.clear();
-        return this.dispatch(idle);
+        const idle = asked.filter((a) => {
+          if (this.leasing.has(a.id)) {
+            this.askedWhileLeasing.add(a.id);
+            return false;
+          }
+          return true;
+        });
+        idle.forEach((a) => this.leasing.add(a.id));
+        try {
+          await this.dispatch(idle);
+        } finally {
+          for (const agent of idle) {
+            this.leasing.delete(agent.id);
+            // New work may have come for it while this sweep, which did not see that work, leased.
+            if (this.askedWhileLeasing.delete(agent.id) && agent.runningTaskId === undefined) {
+              this.sweep(agent.id);
+            }
+          }
+        }
       })
-      .catch((e: unknown) => this.logger.error(`dispatch failed: ${errorMessage(e)}`));
+      .catch((e: unknown) => this.logger.error(`dispatch failed: ${errorMessage(e)}`))
+      .finally(() => {
+        this.sweepsRunning -= 1;
+        if (this.sweepWaiting) {
+          this.sweepWaiting = false;
+          this.runSweep();
+        }
+      });
   }
 
   private tick(): void {
@@ -219,7 +260,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     if (this.stopped || (expired.length === 0 && !lost && !settle)) {
       return;
     }
-    await this.dispatchQueue.run(async () => {
+    await this.dispatchQueue.exclusive(async () => {
       if (this.stopped) {
         return;
       }
@@ -557,7 +598,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   }
 
   async cancelRun(runId: string): Promise<void> {
-    await this.dispatchQueue.run(async () => {
+    await this.dispatchQueue.exclusive(async () => {
       for (const task of await this.runs.activeTasksOfRun(runId)) {
         const holder = task.agent_id ? this.agents.get(task.agent_id) : undefined;
         if (holder && holder.runningTaskId === task.id) {

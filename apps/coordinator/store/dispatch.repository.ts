@@ -136,6 +136,14 @@ function bulkFormsOf(db: Db) {
 @Injectable()
 export class DispatchRepository {
   private readonly postgres: boolean;
+  /**
+   * How many sweeps of one coordinator may lease at once, each to different agents. PostgreSQL: as many
+   * as replicas' sweeps do side by side already (SKIP LOCKED keeps them apart), a few, so that a freed
+   * agent need not wait for the sweep under way, a round trip through a busy event loop (at a thousand
+   * agents one sweep after the other kept the sweeps busy 80-90 % of the time and agents waited in
+   * line: scripts/bench-scale.ts). SQLite: one, its leases are the writer thread's turns anyway.
+   */
+  readonly sweepsAtOnce: number;
   private readonly q: ReturnType<typeof templatesOf>;
   private readonly bulk?: ReturnType<typeof bulkFormsOf>;
 
@@ -148,6 +156,7 @@ export class DispatchRepository {
     @Optional() private readonly writes?: WriteBatcher,
   ) {
     this.postgres = dialectOf(db) === 'postgres';
+    this.sweepsAtOnce = this.postgres ? 3 : 1;
     this.q = templatesOf(db);
     this.bulk = this.postgres ? bulkFormsOf(db) : undefined;
   }

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import type * as grpc from '@grpc/grpc-js';
+import { lastValueFrom } from 'rxjs';
+import { RunState } from '#contracts';
+import { bundledModelPath } from '#common';
+import { type RawClients, rawClients } from '../support/raw-grpc.js';
+import { freshPostgresDatabase, postgresTest } from '../support/store-dialects.js';
+import { TestFarm, waitFor } from '../support/test-farm.js';
+
+// PostgreSQL: a coordinator runs several dispatch sweeps at once (DispatchRepository.sweepsAtOnce), each
+// for different idle agents. Thirty protocol-speaking agents finish tasks at random moments while runs
+// are submitted (each submission sweeps every idle agent): no agent may ever be handed a task while it
+// still holds one, and every task runs once.
+
+const AGENTS = 30;
+const BOUND_RUNS = 8;
+
+interface Assignment {
+  taskId: string;
+  attempt: number;
+}
+
+/** Speaks the agent protocol: reports each task started, then its result after 0-15 ms. */
+class QuickAgent {
+  readonly assigned: string[] = [];
+  /** Assignments received while a task was still held: must stay empty. */
+  readonly overlaps: string[] = [];
+  private holding?: string;
+  private readonly call: grpc.ClientDuplexStream<Record<string, unknown>, Record<string, unknown>>;
+
+  constructor(
+    clients: RawClients,
+    readonly agentId: string,
+  ) {
+    this.call = (clients.gateway.connect as () => typeof this.call)();
+    this.call.on('data', (message: { assignment?: Assignment }) => {
+      if (message.assignment) {
+        this.take(message.assignment);
+      }
+    });
+    this.call.on('error', () => undefined);
+    this.call.write({
+      hello: {
+        agentId,
+        name: agentId,
+        labels: [],
+        executionProviders: [{ name: 'cpu', available: true, reason: '' }],
+        runtimes: [],
+        runningTaskIds: [],
+      },
+    });
+  }
+
+  private take(task: Assignment): void {
+    if (this.holding) {
+      this.overlaps.push(`${task.taskId} while holding ${this.holding}`);
+    }
+    this.holding = task.taskId;
+    this.assigned.push(task.taskId);
+    this.call.write({ started: { taskId: task.taskId, attempt: task.attempt } });
+    setTimeout(() => {
+      this.holding = undefined;
+      this.call.write({ result: resultOf(task, this.agentId) });
+    }, Math.random() * 15);
+  }
+
+  close(): void {
+    this.call.end();
+    this.call.cancel();
+  }
+}
+
+function resultOf(task: Assignment, agentId: string): Record<string, unknown> {
+  return {
+    taskId: task.taskId,
+    attempt: task.attempt,
+    agentId,
+    fingerprint: { cpuModel: 'quick', cpuCores: 1 },
+    measurement: {
+      ortVersion: '1.30.0',
+      ep: 'cpu',
+      loadMs: 1,
+      firstRunMs: 1,
+      samplesMs: [1, 2, 3],
+      latency: {
+        median: 2,
+        p90: 3,
+        p99: 3,
+        mean: 2,
+        stddev: 1,
+        min: 1,
+        max: 3,
+        mad: 1,
+        ci95Low: 1,
+        ci95High: 3,
+        count: 3,
+      },
+      peakRssBytes: '1',
+      arenaPeakBytes: '0',
+      ops: [],
+      opTypes: [],
+      profiledRunMedianMs: 0,
+      inputs: [],
+    },
+  };
+}
+
+await postgresTest(
+  'sweeps side by side never hand an agent a second task, and every task runs once',
+  async () => {
+    const database = await freshPostgresDatabase();
+    const farm = await TestFarm.start([], {}, { MLFARM_DATABASE_URL: database.url });
+    const clients = rawClients(farm.coordinator.grpcAddress);
+    const agents = Array.from({ length: AGENTS }, (_, i) => new QuickAgent(clients, `quick-${i}`));
+    try {
+      await farm.waitForAgents(AGENTS);
+      const det = await farm.upload(await readFile(bundledModelPath('det')), 'det.onnx');
+      const models = [{ sha256: det.sha256, name: 'det.onnx' }];
+      const runIds: string[] = [];
+      // Bound runs (a task per agent) and unbound ones (any one agent: the chooser's path), submitted
+      // while the agents are busy with the previous ones.
+      for (let i = 0; i < BOUND_RUNS; i++) {
+        runIds.push((await farm.submit({ models })).run!.id);
+        runIds.push((await farm.submit({ models, target: { anyOneAgent: true } })).run!.id);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await waitFor(
+        async () => {
+          const states = await Promise.all(
+            runIds.map(
+              async (runId) => (await lastValueFrom(farm.client.coordinator.getRun({ runId }))).run?.state,
+            ),
+          );
+          return states.every((state) => state === RunState.RUN_STATE_SUCCEEDED);
+        },
+        60_000,
+        'every run to succeed',
+      );
+      assert.deepEqual(
+        agents.flatMap((a) => a.overlaps),
+        [],
+        'no agent got a task while it held one',
+      );
+      const assigned = agents.flatMap((a) => a.assigned);
+      assert.equal(assigned.length, BOUND_RUNS * (AGENTS + 1), 'each task assigned once');
+      assert.equal(new Set(assigned).size, assigned.length);
+      for (const agent of agents) {
+        assert.ok(agent.assigned.length >= BOUND_RUNS, `${agent.agentId} ran its bound tasks`);
+      }
+    } finally {
+      agents.forEach((a) => a.close());
+      clients.close();
+      await farm.close();
+      await database.drop();
+    }
+  },
+);
