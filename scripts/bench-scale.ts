@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import * as contracts from '#contracts';
 import { bundledModelPath } from '#common';
+import { POSTGRES_NODE_OPTIONS } from '../apps/coordinator/v8-tuning.js';
 import { fingerprint, latencySamples } from './scale/agent-messages.js';
 import { cleanupAll, installSignalHandlers, wasInterrupted } from './scale/cleanup.js';
 import { parseOptions } from './scale/options.js';
@@ -88,7 +89,8 @@ const lines = [
     'ingest samples/s (vs bare) = the same counter in the ingest phase, and its ratio to the bare server measured in this session; ' +
     'CPU % of one core (utime+stime from /proc over the window); RSS = peak (VmHWM) per process over the scenario; ' +
     'RSS (ingest) = highest VmRSS sampled in the ingest window.',
-  `Coordinators run with MLFARM_MAX_ACTIVE_RUNS_PER_CLIENT=${o.maxActiveRuns} (default 100).`,
+  `Coordinators run with MLFARM_MAX_ACTIVE_RUNS_PER_CLIENT=${o.maxActiveRuns} (default 100); on PostgreSQL with ` +
+    `NODE_OPTIONS=${POSTGRES_NODE_OPTIONS}, as deploy/ runs them.`,
   'Aims: all agents connected, >= 500 tasks/s and p99 < 100 ms in the paced phase, RSS < 1024 MiB, ingest >= 0.5x bare (ingest phase).',
   ...ingestNotes(rows, o.samplesPerProgress),
   ...rows.flatMap((r) =>

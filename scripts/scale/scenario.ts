@@ -2,6 +2,7 @@ import { copyFile, mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '#common';
+import { POSTGRES_NODE_OPTIONS } from '../../apps/coordinator/v8-tuning.js';
 import { freePort } from '../../test/support/cli-process.js';
 import { trackDir } from './cleanup.js';
 import { FarmClient, scrapeSums } from './farm-client.js';
@@ -176,7 +177,11 @@ export async function runScenario(
             dataDir: join(dir, `data-${r}`),
             logDir: dir,
             databaseUrl,
-            extraEnv: { MLFARM_MAX_ACTIVE_RUNS_PER_CLIENT: String(o.maxActiveRuns) },
+            // On PostgreSQL the node options deploy/ sets (a --node-flag on the command line wins).
+            extraEnv: {
+              MLFARM_MAX_ACTIVE_RUNS_PER_CLIENT: String(o.maxActiveRuns),
+              ...(databaseUrl ? { NODE_OPTIONS: POSTGRES_NODE_OPTIONS } : {}),
+            },
             cpuProfDir,
             sqlProfDir,
             nodeFlags: o.nodeFlags,

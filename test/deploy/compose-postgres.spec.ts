@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { loadCoordinatorConfig } from '../../apps/coordinator/config/coordinator.config.js';
+import { POSTGRES_NODE_OPTIONS } from '../../apps/coordinator/v8-tuning.js';
 import {
   type ComposeConfig,
   type ComposeService,
@@ -112,6 +113,7 @@ await test(`docker-compose + postgres override (${via}): each coordinator's envi
     assert.equal(loaded.databaseUrl, env.MLFARM_DATABASE_URL, `${name}: the store is PostgreSQL`);
     assert.equal(loaded.databasePoolSize, Number(env.MLFARM_DATABASE_POOL ?? 10));
     assert.equal(loaded.auth.enabled, true, `${name}: authentication on`);
+    assert.equal(env.NODE_OPTIONS, POSTGRES_NODE_OPTIONS, `${name}: node's options for PostgreSQL`);
     const files = {
       admin: loaded.auth.adminTokenFile,
       enrollment: loaded.auth.enrollmentTokenFile,

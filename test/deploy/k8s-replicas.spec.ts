@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadCoordinatorConfig } from '../../apps/coordinator/config/coordinator.config.js';
+import { POSTGRES_NODE_OPTIONS } from '../../apps/coordinator/v8-tuning.js';
 import {
   type ConfigMap,
   type Container,
@@ -146,6 +147,7 @@ await test("kubernetes: MLFARM_DATABASE_URL is built from the Secret mlfarm-post
   assert.equal(config.databaseUrl, env.MLFARM_DATABASE_URL, 'the config loader takes the PostgreSQL URL');
   assert.equal(config.databasePoolSize, Number(env.MLFARM_DATABASE_POOL ?? 10));
   assert.equal(config.auth.enabled, true);
+  assert.equal(env.NODE_OPTIONS, POSTGRES_NODE_OPTIONS, "node's options for a coordinator on PostgreSQL");
 });
 
 await test('kubernetes: PostgreSQL is a StatefulSet with a claim template behind a headless Service', () => {
