@@ -84,6 +84,13 @@ export class AgentGatewayService {
           if (agent && message.progress && this.progressNow(message.progress, fail)) {
             return;
           }
+          // A report frees its agent as it arrives. Stored in order, it waits in the queue for the agent's
+          // previous report to be stored: with commits backed up on PostgreSQL, agents sat idle for a
+          // second after reporting (bench-scale: dispatch p99 0.8-1.4 s while every sweep took < 0.4 s).
+          const report = message.result ?? message.failed;
+          if (agent && report) {
+            this.scheduler.release(agent, report.taskId);
+          }
           pending += 1;
           queue
             .run(async () => {

@@ -529,7 +529,8 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
 
   /** Idempotent per (task, attempt): a re-sent result is acknowledged again but stored once. */
   async onResult(agent: ConnectedAgent, result: TaskResult): Promise<void> {
-    // Free for its next task at once: reading the task first cost every dispatch a round trip on PostgreSQL.
+    // Free for its next task (if the stream has not freed it already): reading the task first cost every
+    // dispatch a round trip on PostgreSQL.
     this.release(agent, result.taskId);
     const task = await this.runs.findTask(result.taskId);
     if (!task) {
@@ -622,7 +623,12 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     this.sweep(undefined);
   }
 
-  private release(agent: ConnectedAgent, taskId: string): void {
+  /**
+   * The agent reported `taskId` done (a result or a failure): it is free for its next task at once, before
+   * the report is stored. The agent's stream calls this as the report arrives (see AgentGatewayService),
+   * and onResult/onFailed again; only the first call frees it.
+   */
+  release(agent: ConnectedAgent, taskId: string): void {
     if (agent.runningTaskId === taskId) {
       agent.runningTaskId = undefined;
     }

@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
+import { sql } from 'kysely';
 import { lastValueFrom } from 'rxjs';
 import { RunState } from '#contracts';
 import { bundledModelPath } from '#common';
+import { openDatabase } from '../../apps/coordinator/store/database.js';
 import { type RawClients, rawClients } from '../support/raw-grpc.js';
 import { freshPostgresDatabase, postgresTest } from '../support/store-dialects.js';
 import { TestFarm, waitFor } from '../support/test-farm.js';
 
-// PostgreSQL: a coordinator runs several dispatch sweeps at once (DispatchRepository.sweepsAtOnce), each
-// for different idle agents. Thirty protocol-speaking agents finish tasks at random moments while runs
-// are submitted (each submission sweeps every idle agent): no agent may ever be handed a task while it
-// still holds one, and every task runs once.
+// The dispatch path on PostgreSQL, with agents that speak the protocol themselves:
+// - a coordinator runs several sweeps at once (DispatchRepository.sweepsAtOnce), each for different idle
+//   agents. Thirty agents finish tasks at random moments while runs are submitted (each submission sweeps
+//   every idle agent): no agent may ever be handed a task while it still holds one, and every task runs once.
+// - a result frees its agent as it arrives, even while the agent's previous result is still being stored.
 
 const AGENTS = 30;
 const BOUND_RUNS = 8;
@@ -21,17 +24,22 @@ interface Assignment {
   attempt: number;
 }
 
-/** Speaks the agent protocol: reports each task started, then its result after 0-15 ms. */
+/**
+ * Speaks the agent protocol: reports each task started, then (`auto`) its result after 0-15 ms, or
+ * (otherwise) when the test calls report().
+ */
 class QuickAgent {
   readonly assigned: string[] = [];
   /** Assignments received while a task was still held: must stay empty. */
   readonly overlaps: string[] = [];
   private holding?: string;
+  private readonly received: Assignment[] = [];
   private readonly call: grpc.ClientDuplexStream<Record<string, unknown>, Record<string, unknown>>;
 
   constructor(
     clients: RawClients,
     readonly agentId: string,
+    private readonly auto = true,
   ) {
     this.call = (clients.gateway.connect as () => typeof this.call)();
     this.call.on('data', (message: { assignment?: Assignment }) => {
@@ -58,11 +66,28 @@ class QuickAgent {
     }
     this.holding = task.taskId;
     this.assigned.push(task.taskId);
+    this.received.push(task);
     this.call.write({ started: { taskId: task.taskId, attempt: task.attempt } });
-    setTimeout(() => {
-      this.holding = undefined;
-      this.call.write({ result: resultOf(task, this.agentId) });
-    }, Math.random() * 15);
+    if (this.auto) {
+      setTimeout(() => this.report(task), Math.random() * 15);
+    }
+  }
+
+  report(task: Assignment): void {
+    this.holding = undefined;
+    this.call.write({ result: resultOf(task, this.agentId) });
+  }
+
+  /** The n-th assignment (from 0), waiting up to `timeoutMs` for it. */
+  async assignment(n: number, timeoutMs: number): Promise<Assignment> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.received.length <= n) {
+      if (Date.now() > deadline) {
+        throw new Error(`${this.agentId}: assignment ${n + 1} did not come within ${timeoutMs} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return this.received[n]!;
   }
 
   close(): void {
@@ -151,6 +176,69 @@ await postgresTest(
     } finally {
       agents.forEach((a) => a.close());
       clients.close();
+      await farm.close();
+      await database.drop();
+    }
+  },
+);
+
+await postgresTest(
+  "a result frees its agent at once, while the agent's previous result still waits to be stored",
+  async () => {
+    const database = await freshPostgresDatabase();
+    const farm = await TestFarm.start([], {}, { MLFARM_DATABASE_URL: database.url });
+    const clients = rawClients(farm.coordinator.grpcAddress);
+    const agent = new QuickAgent(clients, 'manual-0', false);
+    const holder = await openDatabase(database.url, { poolSize: 1 });
+    let releaseRow: () => void = () => {};
+    let holding: Promise<void> | undefined;
+    try {
+      await farm.waitForAgents(1);
+      const det = await farm.upload(await readFile(bundledModelPath('det')), 'det.onnx');
+      const runIds: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        runIds.push((await farm.submit({ models: [{ sha256: det.sha256, name: 'det.onnx' }] })).run!.id);
+      }
+      const first = await agent.assignment(0, 10_000);
+      // Another transaction holds the first task's row: storing its result (which ends the task) waits.
+      const locked = new Promise<void>((resolve, reject) => {
+        holding = holder
+          .transaction()
+          .execute(async (trx) => {
+            await sql`SELECT id FROM tasks WHERE id = ${first.taskId} FOR UPDATE`.execute(trx);
+            resolve();
+            await new Promise<void>((release) => (releaseRow = release));
+          })
+          .catch(reject);
+      });
+      await locked;
+      agent.report(first);
+      const second = await agent.assignment(1, 10_000);
+      // The second result queues behind the first one's storing; the third task must come anyway.
+      agent.report(second);
+      const third = await agent.assignment(2, 5_000);
+      releaseRow();
+      await holding;
+      agent.report(third);
+      await waitFor(
+        async () => {
+          const states = await Promise.all(
+            runIds.map(
+              async (runId) => (await lastValueFrom(farm.client.coordinator.getRun({ runId }))).run?.state,
+            ),
+          );
+          return states.every((state) => state === RunState.RUN_STATE_SUCCEEDED);
+        },
+        30_000,
+        'the three runs to succeed once the row is free',
+      );
+      assert.deepEqual(agent.overlaps, []);
+    } finally {
+      releaseRow();
+      await holding?.catch(() => undefined);
+      agent.close();
+      clients.close();
+      await holder.destroy();
       await farm.close();
       await database.drop();
     }
