@@ -6,6 +6,7 @@ import { lastValueFrom } from 'rxjs';
 import { RunState } from '#contracts';
 import { bundledModelPath } from '#common';
 import { openDatabase } from '../../apps/coordinator/store/database.js';
+import { type Assignment, minimalResult } from '../support/flood-agent.js';
 import { type RawClients, rawClients } from '../support/raw-grpc.js';
 import { freshPostgresDatabase, postgresTest } from '../support/store-dialects.js';
 import { TestFarm, waitFor } from '../support/test-farm.js';
@@ -18,11 +19,6 @@ import { TestFarm, waitFor } from '../support/test-farm.js';
 
 const AGENTS = 30;
 const BOUND_RUNS = 8;
-
-interface Assignment {
-  taskId: string;
-  attempt: number;
-}
 
 /**
  * Speaks the agent protocol: reports each task started, then (`auto`) its result after 0-15 ms, or
@@ -75,7 +71,7 @@ class QuickAgent {
 
   report(task: Assignment): void {
     this.holding = undefined;
-    this.call.write({ result: resultOf(task, this.agentId) });
+    this.call.write({ result: minimalResult(task, this.agentId, 'quick') });
   }
 
   /** The n-th assignment (from 0), waiting up to `timeoutMs` for it. */
@@ -96,39 +92,24 @@ class QuickAgent {
   }
 }
 
-function resultOf(task: Assignment, agentId: string): Record<string, unknown> {
-  return {
-    taskId: task.taskId,
-    attempt: task.attempt,
-    agentId,
-    fingerprint: { cpuModel: 'quick', cpuCores: 1 },
-    measurement: {
-      ortVersion: '1.30.0',
-      ep: 'cpu',
-      loadMs: 1,
-      firstRunMs: 1,
-      samplesMs: [1, 2, 3],
-      latency: {
-        median: 2,
-        p90: 3,
-        p99: 3,
-        mean: 2,
-        stddev: 1,
-        min: 1,
-        max: 3,
-        mad: 1,
-        ci95Low: 1,
-        ci95High: 3,
-        count: 3,
-      },
-      peakRssBytes: '1',
-      arenaPeakBytes: '0',
-      ops: [],
-      opTypes: [],
-      profiledRunMedianMs: 0,
-      inputs: [],
+async function allSucceeded(
+  farm: TestFarm,
+  runIds: string[],
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const states = await Promise.all(
+        runIds.map(
+          async (runId) => (await lastValueFrom(farm.client.coordinator.getRun({ runId }))).run?.state,
+        ),
+      );
+      return states.every((state) => state === RunState.RUN_STATE_SUCCEEDED);
     },
-  };
+    timeoutMs,
+    what,
+  );
 }
 
 await postgresTest(
@@ -150,18 +131,7 @@ await postgresTest(
         runIds.push((await farm.submit({ models, target: { anyOneAgent: true } })).run!.id);
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      await waitFor(
-        async () => {
-          const states = await Promise.all(
-            runIds.map(
-              async (runId) => (await lastValueFrom(farm.client.coordinator.getRun({ runId }))).run?.state,
-            ),
-          );
-          return states.every((state) => state === RunState.RUN_STATE_SUCCEEDED);
-        },
-        60_000,
-        'every run to succeed',
-      );
+      await allSucceeded(farm, runIds, 60_000, 'every run to succeed');
       assert.deepEqual(
         agents.flatMap((a) => a.overlaps),
         [],
@@ -220,18 +190,7 @@ await postgresTest(
       releaseRow();
       await holding;
       agent.report(third);
-      await waitFor(
-        async () => {
-          const states = await Promise.all(
-            runIds.map(
-              async (runId) => (await lastValueFrom(farm.client.coordinator.getRun({ runId }))).run?.state,
-            ),
-          );
-          return states.every((state) => state === RunState.RUN_STATE_SUCCEEDED);
-        },
-        30_000,
-        'the three runs to succeed once the row is free',
-      );
+      await allSucceeded(farm, runIds, 30_000, 'the three runs to succeed once the row is free');
       assert.deepEqual(agent.overlaps, []);
     } finally {
       releaseRow();

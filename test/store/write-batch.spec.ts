@@ -206,18 +206,10 @@ await postgresTest(
         ]);
       });
       assert.equal(renewal![0]!.changes, 1, 'the free row renewed, the held one skipped');
-      const rows = await db
-        .selectFrom('tasks')
-        .select(['id', 'state', 'lease_expires_at'])
-        .orderBy('id')
-        .execute();
-      assert.deepEqual(
-        rows.map((t) => [t.id, t.state, t.lease_expires_at]),
-        [
-          ['t1', 'succeeded', null],
-          ['t2', 'leased', 9_000],
-        ],
-      );
+      assert.deepEqual(await tasksWithLeases(db), [
+        ['t1', 'succeeded', null],
+        ['t2', 'leased', 9_000],
+      ]);
     } finally {
       await Promise.all([db.destroy(), holder.destroy()]);
       await fresh.drop();
@@ -288,18 +280,10 @@ await postgresTest(
         'the renewal came after the batch: t1 had ended, nothing to renew',
       );
       assert.equal(started[0]!.changes, 1, 't2 started');
-      const rows = await db
-        .selectFrom('tasks')
-        .select(['id', 'state', 'lease_expires_at'])
-        .orderBy('id')
-        .execute();
-      assert.deepEqual(
-        rows.map((t) => [t.id, t.state, t.lease_expires_at]),
-        [
-          ['t1', 'succeeded', null],
-          ['t2', 'running', 9_000],
-        ],
-      );
+      assert.deepEqual(await tasksWithLeases(db), [
+        ['t1', 'succeeded', null],
+        ['t2', 'running', 9_000],
+      ]);
     }),
 );
 
@@ -341,6 +325,16 @@ await postgresTest(
       );
     }),
 );
+
+/** Every task as [id, state, lease_expires_at], by id. */
+async function tasksWithLeases(db: Db): Promise<unknown[][]> {
+  const rows = await db
+    .selectFrom('tasks')
+    .select(['id', 'state', 'lease_expires_at'])
+    .orderBy('id')
+    .execute();
+  return rows.map((t) => [t.id, t.state, t.lease_expires_at]);
+}
 
 /** Locks not granted yet, of any kind: an advisory lock, or a row's transaction. */
 async function waitingLocks(conn: Kysely<Database>): Promise<number> {

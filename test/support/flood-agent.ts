@@ -7,9 +7,45 @@ export interface FloodCounts {
   acked: boolean;
 }
 
-interface Assignment {
+export interface Assignment {
   taskId: string;
   attempt: number;
+}
+
+/** The smallest valid result of `task` (three samples, no per-node rows), as the protocol's plain object. */
+export function minimalResult(task: Assignment, agentId: string, cpuModel: string): Record<string, unknown> {
+  return {
+    taskId: task.taskId,
+    attempt: task.attempt,
+    agentId,
+    fingerprint: { cpuModel, cpuCores: 1 },
+    measurement: {
+      ortVersion: '1.30.0',
+      ep: 'cpu',
+      loadMs: 1,
+      firstRunMs: 1,
+      samplesMs: [1, 2, 3],
+      latency: {
+        median: 2,
+        p90: 3,
+        p99: 3,
+        mean: 2,
+        stddev: 1,
+        min: 1,
+        max: 3,
+        mad: 1,
+        ci95Low: 1,
+        ci95High: 3,
+        count: 3,
+      },
+      peakRssBytes: '1',
+      arenaPeakBytes: '0',
+      ops: [],
+      opTypes: [],
+      profiledRunMedianMs: 0,
+      inputs: [],
+    },
+  };
 }
 
 /**
@@ -88,40 +124,7 @@ export class FloodAgent {
         await new Promise((resolve) => this.call.once('drain', resolve));
       }
     }
-    this.call.write({
-      result: {
-        taskId: task.taskId,
-        attempt: task.attempt,
-        agentId: this.agentId,
-        fingerprint: { cpuModel: 'flood', cpuCores: 1 },
-        measurement: {
-          ortVersion: '1.30.0',
-          ep: 'cpu',
-          loadMs: 1,
-          firstRunMs: 1,
-          samplesMs: [1, 2, 3],
-          latency: {
-            median: 2,
-            p90: 3,
-            p99: 3,
-            mean: 2,
-            stddev: 1,
-            min: 1,
-            max: 3,
-            mad: 1,
-            ci95Low: 1,
-            ci95High: 3,
-            count: 3,
-          },
-          peakRssBytes: '1',
-          arenaPeakBytes: '0',
-          ops: [],
-          opTypes: [],
-          profiledRunMedianMs: 0,
-          inputs: [],
-        },
-      },
-    });
+    this.call.write({ result: minimalResult(task, this.agentId, 'flood') });
     await this.ack;
     counts.acked = true;
     return counts;
