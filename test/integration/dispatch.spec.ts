@@ -6,7 +6,7 @@ import { lastValueFrom } from 'rxjs';
 import { RunState } from '#contracts';
 import { bundledModelPath } from '#common';
 import { openDatabase } from '../../apps/coordinator/store/database.js';
-import { type Assignment, minimalResult } from '../support/flood-agent.js';
+import { type Assignment, minimalHello, minimalResult } from '../support/flood-agent.js';
 import { type RawClients, rawClients } from '../support/raw-grpc.js';
 import { freshPostgresDatabase, postgresTest } from '../support/store-dialects.js';
 import { TestFarm, waitFor } from '../support/test-farm.js';
@@ -44,16 +44,7 @@ class QuickAgent {
       }
     });
     this.call.on('error', () => undefined);
-    this.call.write({
-      hello: {
-        agentId,
-        name: agentId,
-        labels: [],
-        executionProviders: [{ name: 'cpu', available: true, reason: '' }],
-        runtimes: [],
-        runningTaskIds: [],
-      },
-    });
+    this.call.write({ hello: minimalHello(agentId) });
   }
 
   private take(task: Assignment): void {

@@ -12,6 +12,18 @@ export interface Assignment {
   attempt: number;
 }
 
+/** An agent's hello with a CPU and nothing running, as the protocol's plain object. */
+export function minimalHello(agentId: string): Record<string, unknown> {
+  return {
+    agentId,
+    name: agentId,
+    labels: [],
+    executionProviders: [{ name: 'cpu', available: true, reason: '' }],
+    runtimes: [],
+    runningTaskIds: [],
+  };
+}
+
 /** The smallest valid result of `task` (three samples, no per-node rows), as the protocol's plain object. */
 export function minimalResult(task: Assignment, agentId: string, cpuModel: string): Record<string, unknown> {
   return {
@@ -80,16 +92,7 @@ export class FloodAgent {
       this.call.on('error', (error: grpc.ServiceError) => resolve(`${error.code} ${error.details}`));
       this.call.on('end', () => resolve('end'));
     });
-    this.call.write({
-      hello: {
-        agentId,
-        name: agentId,
-        labels: [],
-        executionProviders: [{ name: 'cpu', available: true, reason: '' }],
-        runtimes: [],
-        runningTaskIds: [],
-      },
-    });
+    this.call.write({ hello: minimalHello(agentId) });
   }
 
   nextAssignment(): Promise<Assignment> {
