@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import type * as grpc from '@grpc/grpc-js';
 import { sql } from 'kysely';
-import { lastValueFrom } from 'rxjs';
-import { RunState } from '#contracts';
 import { bundledModelPath } from '#common';
 import { openDatabase } from '../../apps/coordinator/store/database.js';
-import { type Assignment, minimalHello, minimalResult } from '../support/flood-agent.js';
-import { type RawClients, rawClients } from '../support/raw-grpc.js';
+import { QuickAgent, allSucceeded } from '../support/quick-agent.js';
+import { rawClients } from '../support/raw-grpc.js';
 import { freshPostgresDatabase, postgresTest } from '../support/store-dialects.js';
-import { TestFarm, waitFor } from '../support/test-farm.js';
+import { TestFarm } from '../support/test-farm.js';
 
 // The dispatch path on PostgreSQL, with agents that speak the protocol themselves:
 // - a coordinator runs several sweeps at once (DispatchRepository.sweepsAtOnce), each for different idle
@@ -19,89 +16,6 @@ import { TestFarm, waitFor } from '../support/test-farm.js';
 
 const AGENTS = 30;
 const BOUND_RUNS = 8;
-
-/**
- * Speaks the agent protocol: reports each task started, then (`auto`) its result after 0-15 ms, or
- * (otherwise) when the test calls report().
- */
-class QuickAgent {
-  readonly assigned: string[] = [];
-  /** Assignments received while a task was still held: must stay empty. */
-  readonly overlaps: string[] = [];
-  private holding?: string;
-  private readonly received: Assignment[] = [];
-  private readonly call: grpc.ClientDuplexStream<Record<string, unknown>, Record<string, unknown>>;
-
-  constructor(
-    clients: RawClients,
-    readonly agentId: string,
-    private readonly auto = true,
-  ) {
-    this.call = (clients.gateway.connect as () => typeof this.call)();
-    this.call.on('data', (message: { assignment?: Assignment }) => {
-      if (message.assignment) {
-        this.take(message.assignment);
-      }
-    });
-    this.call.on('error', () => undefined);
-    this.call.write({ hello: minimalHello(agentId) });
-  }
-
-  private take(task: Assignment): void {
-    if (this.holding) {
-      this.overlaps.push(`${task.taskId} while holding ${this.holding}`);
-    }
-    this.holding = task.taskId;
-    this.assigned.push(task.taskId);
-    this.received.push(task);
-    this.call.write({ started: { taskId: task.taskId, attempt: task.attempt } });
-    if (this.auto) {
-      setTimeout(() => this.report(task), Math.random() * 15);
-    }
-  }
-
-  report(task: Assignment): void {
-    this.holding = undefined;
-    this.call.write({ result: minimalResult(task, this.agentId, 'quick') });
-  }
-
-  /** The n-th assignment (from 0), waiting up to `timeoutMs` for it. */
-  async assignment(n: number, timeoutMs: number): Promise<Assignment> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.received.length <= n) {
-      if (Date.now() > deadline) {
-        throw new Error(`${this.agentId}: assignment ${n + 1} did not come within ${timeoutMs} ms`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    return this.received[n]!;
-  }
-
-  close(): void {
-    this.call.end();
-    this.call.cancel();
-  }
-}
-
-async function allSucceeded(
-  farm: TestFarm,
-  runIds: string[],
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  await waitFor(
-    async () => {
-      const states = await Promise.all(
-        runIds.map(
-          async (runId) => (await lastValueFrom(farm.client.coordinator.getRun({ runId }))).run?.state,
-        ),
-      );
-      return states.every((state) => state === RunState.RUN_STATE_SUCCEEDED);
-    },
-    timeoutMs,
-    what,
-  );
-}
 
 await postgresTest(
   'sweeps side by side never hand an agent a second task, and every task runs once',

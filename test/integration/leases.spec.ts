@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import { lastValueFrom } from 'rxjs';
 import { RunState, TaskState } from '#contracts';
 import { bundledModelPath } from '#common';
+import { QuickAgent, allSucceeded } from '../support/quick-agent.js';
+import { rawClients } from '../support/raw-grpc.js';
 import { FAST_SCENARIO, TestFarm, waitFor } from '../support/test-farm.js';
 
 // Leases: heartbeats keep a long task's lease alive; when its agent vanishes the lease expires and the task
@@ -50,3 +52,75 @@ await test('a vanished agent loses its lease; the task is re-queued and another 
 });
 
 await farm.close();
+
+// An agent is busy until it says otherwise (AgentGatewayService, SchedulerService.onHeartbeat): a lease
+// that runs out does not free the agent still connected, and a heartbeat that stops naming the task does.
+await test('a lease that runs out while its agent still runs the task hands that agent no second task', async () => {
+  const own = await TestFarm.start([], { leaseMs: 1_000, heartbeatIntervalMs: 200 });
+  const clients = rawClients(own.coordinator.grpcAddress);
+  // Silent (no heartbeat renews its lease) but connected, and still running its first task.
+  const agent = new QuickAgent(clients, 'slow-0', false);
+  try {
+    await own.waitForAgents(1);
+    const model = await own.upload(await readFile(bundledModelPath('det')), 'det.onnx');
+    const runIds: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      runIds.push((await own.submit({ models: [{ sha256: model.sha256, name: 'det.onnx' }] })).run!.id);
+    }
+    const first = await agent.assignment(0, 10_000);
+    await waitFor(
+      async () => {
+        const { tasks } = await lastValueFrom(own.client.coordinator.getRun({ runId: first.runId }));
+        return tasks[0]?.attempt === 2;
+      },
+      10_000,
+      'the first lease to expire and its task to be re-queued',
+    );
+    // Sweeps run at once after a re-queue; give a wrong one time to arrive.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.deepEqual(agent.overlaps, [], 'no task handed to the agent while it ran one');
+    // From here on it reports every task (the re-queued attempt may come back to it before its late
+    // result ends the task).
+    agent.reportFromNowOn();
+    await allSucceeded(own, runIds, 30_000, 'both runs to succeed');
+    const { results } = await lastValueFrom(own.client.coordinator.getRun({ runId: first.runId }));
+    assert.deepEqual(
+      results.map((r) => r.attempt),
+      [1],
+      'the late result of the expired attempt is the one stored',
+    );
+    assert.deepEqual(agent.overlaps, []);
+  } finally {
+    agent.close();
+    clients.close();
+    await own.close();
+  }
+});
+
+await test('an agent whose heartbeat no longer names its task is free for the next one', async () => {
+  // A lease far longer than the test: only the heartbeat can free the agent in time.
+  const own = await TestFarm.start([], { leaseMs: 60_000, heartbeatIntervalMs: 200 });
+  const clients = rawClients(own.coordinator.grpcAddress);
+  const agent = new QuickAgent(clients, 'forgetful-0', false);
+  try {
+    await own.waitForAgents(1);
+    const model = await own.upload(await readFile(bundledModelPath('det')), 'det.onnx');
+    for (let i = 0; i < 2; i++) {
+      await own.submit({ models: [{ sha256: model.sha256, name: 'det.onnx' }] });
+    }
+    const first = await agent.assignment(0, 10_000);
+    // Within the heartbeat interval after the assignment a heartbeat may predate it: ignored.
+    agent.heartbeat([]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(agent.assigned.length, 1, 'a heartbeat sent before the assignment arrived frees nothing');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    agent.drop();
+    const second = await agent.assignment(1, 5_000);
+    assert.notEqual(second.taskId, first.taskId);
+    assert.deepEqual(agent.overlaps, []);
+  } finally {
+    agent.close();
+    clients.close();
+    await own.close();
+  }
+});

@@ -10,6 +10,7 @@ export interface FloodCounts {
 export interface Assignment {
   taskId: string;
   attempt: number;
+  runId: string;
 }
 
 /** An agent's hello with a CPU and nothing running, as the protocol's plain object. */

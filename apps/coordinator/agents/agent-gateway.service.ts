@@ -173,6 +173,7 @@ export class AgentGatewayService {
       runtimes: hello.runtimes,
       // A reconnecting agent may still be running a task of ours: it stays busy until it reports it.
       runningTaskId: hello.runningTaskIds[0],
+      busySince: Date.now(),
       send: (response) => {
         if (!out.closed) {
           out.next(response);

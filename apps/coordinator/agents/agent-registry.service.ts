@@ -11,6 +11,11 @@ export interface ConnectedAgent {
   runtimes: Runtime[];
   /** One task at a time: two benchmarks on one machine would measure each other. */
   runningTaskId?: string;
+  /**
+   * When runningTaskId was set (ms): a heartbeat the agent sent before its assignment reached it does not
+   * name the task, so only a heartbeat later than this plus one heartbeat interval may free the agent.
+   */
+  busySince?: number;
   send(message: ConnectResponse): void;
   /** Ends the stream, e.g. when the same agent id connects again. */
   close(): void;

@@ -346,6 +346,7 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
         : undefined,
     };
     agent.runningTaskId = task.id;
+    agent.busySince = now;
     this.taskRuns.set(task.id, task.run_id);
     agent.send({ assignment });
     if (!this.startedRuns.has(task.run_id)) {
@@ -413,10 +414,10 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
 
   private async expireLeases(): Promise<void> {
     for (const task of await this.runs.expiredLeases(Date.now())) {
-      const holder = task.agent_id ? this.agents.get(task.agent_id) : undefined;
-      if (holder?.runningTaskId === task.id) {
-        holder.runningTaskId = undefined;
-      }
+      // The holder, if connected here, stays busy: a lease also runs out while its agent still runs the
+      // task (renewals stuck behind a backlog of writes), and an agent handed a second task meanwhile
+      // would measure both against each other. It is free once it reports the task or a heartbeat no
+      // longer names it (onHeartbeat).
       if (task.attempt >= MAX_ATTEMPTS) {
         await this.finish(task, 'failed', `lease expired ${task.attempt} times (agent lost); giving up`);
         continue;
@@ -498,6 +499,19 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
   /** `touch`: also mark the agent seen now (every heartbeat; a hello has stored it already). */
   async onHeartbeat(agent: ConnectedAgent, runningTaskIds: string[], touch = false): Promise<void> {
     const now = Date.now();
+    const held = agent.runningTaskId;
+    if (
+      touch &&
+      held !== undefined &&
+      !runningTaskIds.includes(held) &&
+      now - (agent.busySince ?? 0) > this.config.heartbeatIntervalMs
+    ) {
+      // The agent no longer has the task (it never reported it): free, or it would idle until it reconnects.
+      this.logger.warn(
+        `agent ${agent.name}: task ${held} missing from its heartbeat; free for the next task`,
+      );
+      this.release(agent, held);
+    }
     const steps: WriteStep[] = [];
     if (touch) {
       steps.push(this.agentRecords.touchStep(agent.id, now));
