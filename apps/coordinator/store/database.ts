@@ -17,6 +17,7 @@ import pg from 'pg';
 import { errorMessage } from '#common';
 import type { Database } from './database.types.js';
 import { migrationProvider } from './migrations/index.js';
+import { StatementNames, preparingPool } from './prepared-statements.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { StatementCache } from './sqlite-statements.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
@@ -129,7 +130,8 @@ function openPostgres(url: string, options: OpenOptions): Db {
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes });
   // An idle connection dropped by the server (restart, failover) must not crash the coordinator.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [nulFreeText] });
+  const dialect = new PostgresDialect({ pool: preparingPool(pool, new StatementNames()) });
+  const db = new Kysely<Database>({ dialect, plugins: [nulFreeText] });
   return db;
 }
 
