@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { Migrator, NO_MIGRATIONS, sql } from 'kysely';
 import { type Db, openDatabase } from '../../apps/coordinator/store/database.js';
 import { migrationProvider } from '../../apps/coordinator/store/migrations/index.js';
+import { ResultRepository } from '../../apps/coordinator/store/result.repository.js';
 import { RunRepository } from '../../apps/coordinator/store/run.repository.js';
 import { forEachDialect, freshPostgresDatabase, postgresTest } from '../support/store-dialects.js';
-import { seedRun } from './store-fixtures.js';
+import { sampleResult, seedRun } from './store-fixtures.js';
 
 // Every migration runs up and down on both dialects, and replicas starting together migrate once.
 
@@ -119,3 +120,32 @@ await postgresTest(
     }
   },
 );
+
+await postgresTest("results' JSON is compressed with LZ4, and reads back the same", async (adminUrl) => {
+  const fresh = await freshPostgresDatabase(adminUrl);
+  const db = await openDatabase(fresh.url, { poolSize: 1 });
+  try {
+    const methods = await sql<{ attname: string; attcompression: string }>`
+      select attname, attcompression from pg_attribute
+      where attrelid = 'results'::regclass and attname like '%_json'`.execute(db);
+    assert.ok(methods.rows.length >= 8, methods.rows.map((r) => r.attname).join(','));
+    assert.deepEqual(
+      methods.rows.filter((r) => r.attcompression !== 'l').map((r) => r.attname),
+      [],
+      'every JSON column of results compresses with LZ4',
+    );
+    await seedRun(db, 'run_1', ['t1']);
+    const results = new ResultRepository(db);
+    const result = sampleResult('t1', 1, 200);
+    await results.store(result, 1);
+    const stored = await sql<{ method: string | null }>`
+      select pg_column_compression(ops_json) as method from results where task_id = 't1'`.execute(db);
+    assert.equal(stored.rows[0]?.method, 'lz4', 'a 200-node result was stored compressed with LZ4');
+    const [read] = await results.findForTask('t1');
+    assert.equal(read?.measurement?.ops.length, 200);
+    assert.deepEqual(read?.measurement?.ops, result.measurement?.ops);
+  } finally {
+    await db.destroy();
+    await fresh.drop();
+  }
+});
