@@ -3,9 +3,19 @@ import type { AgentInfo, FarmHealthSource, TaskStatusLabel } from '#metrics';
 import { type ConnectedAgent, AgentRegistry } from '../agents/agent-registry.service.js';
 import { TaskStatsRepository } from './task-stats.repository.js';
 
+type TaskCounts = Partial<Record<TaskStatusLabel, number>>;
+
+/**
+ * Counts read this recently are served again: two gauges of one scrape (tasks by state, queue depth) ask
+ * for them, and counting reads every task the store holds (240 ms of PostgreSQL's time at two million).
+ */
+const COUNTS_REUSE_MS = 1_000;
+
 /** Farm-health gauges read the live registry and the store when Prometheus scrapes, never a copy. */
 @Injectable()
 export class FarmHealthSourceService implements FarmHealthSource {
+  private counts?: { at: number; value: Promise<TaskCounts> };
+
   constructor(
     private readonly registry: AgentRegistry,
     private readonly stats: TaskStatsRepository,
@@ -17,8 +27,16 @@ export class FarmHealthSourceService implements FarmHealthSource {
       .map((agent) => ({ info: agentInfo(agent), busy: agent.runningTaskId !== undefined }));
   }
 
-  taskCounts(): Promise<Partial<Record<TaskStatusLabel, number>>> {
-    return this.stats.countByState();
+  taskCounts(): Promise<TaskCounts> {
+    const now = Date.now();
+    if (!this.counts || now - this.counts.at > COUNTS_REUSE_MS) {
+      const value = this.stats.countByState();
+      const counts = { at: now, value };
+      // A failed read is not served again.
+      value.catch(() => this.counts === counts && (this.counts = undefined));
+      this.counts = counts;
+    }
+    return this.counts.value;
   }
 }
 
