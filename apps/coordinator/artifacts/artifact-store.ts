@@ -11,6 +11,9 @@ import { type Db, dialectOf } from '../store/database.js';
 /** Artifact bytes travel to and from PostgreSQL in rows of this size. */
 const CHUNK_BYTES = 1024 * 1024;
 
+/** Rows of an artifact of `size` bytes (an empty one has none: PendingArtifact's stream reads nothing). */
+const chunksOf = (size: number): number => Math.ceil(size / CHUNK_BYTES);
+
 const SHA256 = /^[0-9a-f]{64}$/;
 
 export function assertSha256(sha256: string): void {
@@ -78,14 +81,28 @@ export class ArtifactStore {
     return new PendingArtifact(join(this.root, 'tmp', randomUUID()));
   }
 
+  /**
+   * Keeps the finished `pending` as artifact `sha256`, or discards it when this replica has it already.
+   * With replicas, the database holds every chunk before the file appears here: a replica killed while
+   * storing them leaves no file that would later pass for stored (`has`). A file that is here already
+   * has its chunks checked, and stored again if some are missing (a replica of an earlier version, which
+   * renamed first, killed half-way).
+   */
   async commit(pending: PendingArtifact, sha256: string): Promise<void> {
     const path = this.pathOf(sha256);
+    if (await this.has(sha256)) {
+      await pending.discard();
+      if (this.shared && (await this.storedChunks(sha256)) < chunksOf(pending.size)) {
+        await this.storeChunks(sha256, path);
+      }
+      return;
+    }
+    if (this.shared) {
+      await this.storeChunks(sha256, pending.tempPath);
+    }
     await mkdir(join(path, '..'), { recursive: true });
     // rename is atomic within one file system: a reader sees the whole file or none.
     await rename(pending.tempPath, path);
-    if (this.shared) {
-      await this.storeChunks(sha256, path);
-    }
   }
 
   /**
@@ -112,11 +129,7 @@ export class ArtifactStore {
     try {
       await pending.write(bytes);
       const sha256 = await pending.finish();
-      if (await this.has(sha256)) {
-        await pending.discard();
-      } else {
-        await this.commit(pending, sha256);
-      }
+      await this.commit(pending, sha256);
       return sha256;
     } catch (error) {
       await pending.discard();
@@ -142,6 +155,15 @@ export class ArtifactStore {
 
   async open(sha256: string, highWaterMark: number): Promise<ReadStream> {
     return createReadStream(await this.localPath(sha256), { highWaterMark });
+  }
+
+  private async storedChunks(sha256: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('artifact_chunks')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('sha256', '=', sha256)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   /** Idempotent: a replica storing an artifact again (or after a crash half-way) leaves one whole copy. */

@@ -159,12 +159,7 @@ export class UploadService {
       if (isTensor) {
         this.inspectTensor(metadata.name, bytes);
       }
-      const existed = await this.store.has(sha256);
-      if (existed) {
-        await pending.discard();
-      } else {
-        await this.store.commit(pending, sha256);
-      }
+      await this.store.commit(pending, sha256);
       const inserted = await this.artifacts.insertIfAbsent({
         sha256,
         name: metadata.name,
