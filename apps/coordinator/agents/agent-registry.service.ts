@@ -22,7 +22,7 @@ export interface ConnectedAgent {
 }
 
 /** What placing and matching tasks needs to know of an agent, wherever its stream is open. */
-export type AgentInfo = Omit<ConnectedAgent, 'send' | 'close' | 'runningTaskId'>;
+export type AgentInfo = Omit<ConnectedAgent, 'send' | 'close' | 'runningTaskId' | 'busySince'>;
 
 /** The agents whose Connect stream is open on this coordinator. */
 @Injectable()

@@ -32,8 +32,11 @@ export class FarmHealthSourceService implements FarmHealthSource {
     if (!this.counts || now - this.counts.at > COUNTS_REUSE_MS) {
       const value = this.stats.countByState();
       const counts = { at: now, value };
-      // A failed read is not served again.
-      value.catch(() => this.counts === counts && (this.counts = undefined));
+      value.catch(() => {
+        if (this.counts === counts) {
+          this.counts = undefined; // a failed read is not served again
+        }
+      });
       this.counts = counts;
     }
     return this.counts.value;
