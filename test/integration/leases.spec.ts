@@ -55,11 +55,17 @@ await farm.close();
 
 // An agent is busy until it says otherwise (AgentGatewayService, SchedulerService.onHeartbeat): a lease
 // that runs out does not free the agent still connected, and a heartbeat that stops naming the task does.
-await test('a lease that runs out while its agent still runs the task hands that agent no second task', async () => {
-  const own = await TestFarm.start([], { leaseMs: 1_000, heartbeatIntervalMs: 200 });
+/**
+ * A farm of its own with one protocol-speaking agent that reports only when told (QuickAgent), and two
+ * runs of one task each bound to it, submitted.
+ */
+async function withOneManualAgent(
+  overrides: { leaseMs: number; heartbeatIntervalMs: number },
+  body: (farm: TestFarm, agent: QuickAgent, runIds: string[]) => Promise<void>,
+): Promise<void> {
+  const own = await TestFarm.start([], overrides);
   const clients = rawClients(own.coordinator.grpcAddress);
-  // Silent (no heartbeat renews its lease) but connected, and still running its first task.
-  const agent = new QuickAgent(clients, 'slow-0', false);
+  const agent = new QuickAgent(clients, 'manual-0', false);
   try {
     await own.waitForAgents(1);
     const model = await own.upload(await readFile(bundledModelPath('det')), 'det.onnx');
@@ -67,6 +73,17 @@ await test('a lease that runs out while its agent still runs the task hands that
     for (let i = 0; i < 2; i++) {
       runIds.push((await own.submit({ models: [{ sha256: model.sha256, name: 'det.onnx' }] })).run!.id);
     }
+    await body(own, agent, runIds);
+  } finally {
+    agent.close();
+    clients.close();
+    await own.close();
+  }
+}
+
+await test('a lease that runs out while its agent still runs the task hands that agent no second task', async () =>
+  // The agent sends no heartbeat (nothing renews its lease) but stays connected, still running its first task.
+  withOneManualAgent({ leaseMs: 1_000, heartbeatIntervalMs: 200 }, async (own, agent, runIds) => {
     const first = await agent.assignment(0, 10_000);
     await waitFor(
       async () => {
@@ -90,24 +107,11 @@ await test('a lease that runs out while its agent still runs the task hands that
       'the late result of the expired attempt is the one stored',
     );
     assert.deepEqual(agent.overlaps, []);
-  } finally {
-    agent.close();
-    clients.close();
-    await own.close();
-  }
-});
+  }));
 
-await test('an agent whose heartbeat no longer names its task is free for the next one', async () => {
+await test('an agent whose heartbeat no longer names its task is free for the next one', async () =>
   // A lease far longer than the test: only the heartbeat can free the agent in time.
-  const own = await TestFarm.start([], { leaseMs: 60_000, heartbeatIntervalMs: 200 });
-  const clients = rawClients(own.coordinator.grpcAddress);
-  const agent = new QuickAgent(clients, 'forgetful-0', false);
-  try {
-    await own.waitForAgents(1);
-    const model = await own.upload(await readFile(bundledModelPath('det')), 'det.onnx');
-    for (let i = 0; i < 2; i++) {
-      await own.submit({ models: [{ sha256: model.sha256, name: 'det.onnx' }] });
-    }
+  withOneManualAgent({ leaseMs: 60_000, heartbeatIntervalMs: 200 }, async (_farm, agent) => {
     const first = await agent.assignment(0, 10_000);
     // Within the heartbeat interval after the assignment a heartbeat may predate it: ignored.
     agent.heartbeat([]);
@@ -118,9 +122,4 @@ await test('an agent whose heartbeat no longer names its task is free for the ne
     const second = await agent.assignment(1, 5_000);
     assert.notEqual(second.taskId, first.taskId);
     assert.deepEqual(agent.overlaps, []);
-  } finally {
-    agent.close();
-    clients.close();
-    await own.close();
-  }
-});
+  }));
