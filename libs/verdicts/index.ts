@@ -28,7 +28,13 @@ export {
 } from './bimodality.util.js';
 export { DEFAULT_NOISE_MULTIPLIER, MIN_ROUNDS_PER_SIDE, compareLatency } from './compare-latency.util.js';
 export { DEFAULT_GATE_POLICY, compareThreshold, gateStep, plannedLooks, relativeNoise } from './gate.util.js';
-export type { NewChangePointOptions } from './e-divisive.util.js';
-export { DEFAULT_SPLIT_ALPHA, confirmedChangePoints, eDivisive, newChangePoints } from './e-divisive.util.js';
+export type { NewChangePointOptions, NightlyDecisions } from './e-divisive.util.js';
+export {
+  DEFAULT_SPLIT_ALPHA,
+  confirmedChangePoints,
+  eDivisive,
+  newChangePoints,
+  nightlyDecisions,
+} from './e-divisive.util.js';
 export { createGaussian, createPrng, shuffleInPlace } from './prng.util.js';
 export { hodgesLehmannShift, mean, median, seriesNoise, successiveNoise } from './descriptive.util.js';

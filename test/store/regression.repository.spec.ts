@@ -122,3 +122,26 @@ await forEachDialect('regressions: deduplicated, with exact numbers, newest firs
   assert.equal(await regressions.openNightlyCount('nightly', 'fp1'), 0);
   assert.equal(await regressions.openNightlyCount('other', 'fp1'), 2);
 });
+
+await forEachDialect('a moved regression keeps its id, status, note and first detection', async (db) => {
+  const regressions = new RegressionRepository(db);
+  await regressions.insert(regression('reg_m', { runId: 'run_6' }), 1_000);
+  await regressions.setStatus('reg_m', 'acknowledged', 'looking');
+  const moved = regression('ignored', {
+    runId: 'run_10',
+    relativeChange: 2.41,
+    runsBefore: ['run_9'],
+    runsAfter: ['run_10'],
+    dedupeKey: ['nightly', 'moved', 'run_10'].join('\u0000'),
+  });
+  await regressions.move('reg_m', moved);
+  const row = await regressions.find('reg_m');
+  assert.equal(row?.run_id, 'run_10');
+  assert.equal(row?.relative_change, 2.41);
+  assert.deepEqual(JSON.parse(row?.runs_after_json ?? '[]'), ['run_10']);
+  assert.equal(row?.status, 'acknowledged');
+  assert.equal(row?.note, 'looking');
+  assert.equal(row?.detected_at, 1_000);
+  // Its new place is its dedupe key: the same change point found there again is not a second one.
+  assert.equal(await regressions.insert({ ...moved, id: 'reg_again' }, 2_000), false);
+});

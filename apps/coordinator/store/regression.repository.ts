@@ -81,6 +81,30 @@ export class RegressionRepository {
     return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
+  /**
+   * The same change, found again at another run (a nightly change point whose cut moved): where it is
+   * and its numbers change; its id, status, note and first detection stay.
+   */
+  async move(
+    id: string,
+    r: Omit<NewRegression, 'id' | 'suite' | 'model' | 'variant' | 'metric' | 'fingerprint' | 'source'>,
+  ): Promise<void> {
+    await this.db
+      .updateTable('regressions')
+      .set({
+        run_id: r.runId,
+        before: r.before,
+        after: r.after,
+        relative_change: r.relativeChange,
+        p_value: Number.isFinite(r.pValue) ? r.pValue : 1,
+        runs_before_json: JSON.stringify(r.runsBefore),
+        runs_after_json: JSON.stringify(r.runsAfter),
+        dedupe_key: r.dedupeKey,
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
   async find(id: string): Promise<RegressionTable | undefined> {
     return this.db.selectFrom('regressions').selectAll().where('id', '=', id).executeTakeFirst();
   }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { newId } from '#common';
 import type { SuiteSpec } from '#suites';
-import { newChangePoints } from '#verdicts';
+import { type ChangePoint, nightlyDecisions } from '#verdicts';
 import { RunLifecycle } from '../runs/run-lifecycle.service.js';
 import { ArtifactRepository } from '../store/artifact.repository.js';
 import { BaselineRepository } from '../store/baseline.repository.js';
@@ -131,7 +131,10 @@ export class NightlyService implements OnModuleInit {
     await this.baselines.accept(entries, Date.now());
   }
 
-  /** Confirmed change points of one series that are new and for the worse become open regressions. */
+  /**
+   * Confirmed change points of one series that are new and for the worse become open regressions; a
+   * report whose cut moved (nightlyDecisions) is moved with it, not reported again.
+   */
   private async detect(key: SeriesKey, spec: SuiteSpec): Promise<number> {
     const points = await this.series.points(key, WINDOW);
     const values = points.map((p) => p.value);
@@ -144,41 +147,52 @@ export class NightlyService implements OnModuleInit {
           r.metric === key.metric &&
           r.fingerprint === key.fingerprint,
       )
-      .map((r) => points.findIndex((p) => p.runId === r.run_id))
-      .filter((i) => i >= 0);
-    const changes = newChangePoints(values, reported, {}, { minRelativeChange: minChange(key.metric, spec) });
-    let added = 0;
-    for (const cp of changes) {
+      .map((r) => ({ id: r.id, index: points.findIndex((p) => p.runId === r.run_id) }))
+      .filter((r) => r.index >= 0);
+    const { added, moved } = nightlyDecisions(
+      values,
+      reported.map((r) => r.index),
+      {},
+      { minRelativeChange: minChange(key.metric, spec) },
+    );
+    for (const { from, to } of moved) {
+      if (worse(key.metric, to.relativeChange)) {
+        await this.regressions.move(reported.find((r) => r.index === from)!.id, this.placed(key, points, to));
+        await this.rollBackNightlyBaseline(key, points, to.index - 1);
+      }
+    }
+    let count = 0;
+    for (const cp of added) {
       if (!worse(key.metric, cp.relativeChange)) {
         continue;
       }
-      const first = points[cp.index]!;
       const inserted = await this.regressions.insert(
-        {
-          id: newId('reg'),
-          ...key,
-          source: 'nightly',
-          runId: first.runId,
-          before: cp.before.median,
-          after: cp.after.median,
-          relativeChange: cp.relativeChange,
-          pValue: cp.pValue,
-          runsBefore: points
-            .slice(Math.max(cp.before.start, cp.index - RUNS_LISTED), cp.index)
-            .map((p) => p.runId),
-          runsAfter: points
-            .slice(cp.index, Math.min(cp.after.end, cp.index + RUNS_LISTED))
-            .map((p) => p.runId),
-          dedupeKey: ['nightly', seriesKeyString(key), first.runId].join('\u0000'),
-        },
+        { id: newId('reg'), ...key, source: 'nightly', ...this.placed(key, points, cp) },
         Date.now(),
       );
       if (inserted && cp.index > 0) {
         await this.rollBackNightlyBaseline(key, points, cp.index - 1);
       }
-      added += inserted ? 1 : 0;
+      count += inserted ? 1 : 0;
     }
-    return added;
+    return count;
+  }
+
+  /** Where a change point of the series sits: its first run, its numbers and the runs around it. */
+  private placed(key: SeriesKey, points: readonly { runId: string }[], cp: ChangePoint) {
+    const first = points[cp.index]!;
+    return {
+      runId: first.runId,
+      before: cp.before.median,
+      after: cp.after.median,
+      relativeChange: cp.relativeChange,
+      pValue: cp.pValue,
+      runsBefore: points
+        .slice(Math.max(cp.before.start, cp.index - RUNS_LISTED), cp.index)
+        .map((p) => p.runId),
+      runsAfter: points.slice(cp.index, Math.min(cp.after.end, cp.index + RUNS_LISTED)).map((p) => p.runId),
+      dedupeKey: ['nightly', seriesKeyString(key), first.runId].join('\u0000'),
+    };
   }
 }
 
