@@ -108,3 +108,61 @@ await postgresTest(
     }
   },
 );
+
+await postgresTest(
+  'a heartbeat that waited in the queue behind a report does not free an agent given a task since',
+  async () => {
+    const database = await freshPostgresDatabase();
+    const farm = await TestFarm.start(
+      [],
+      { heartbeatIntervalMs: 200, leaseMs: 10_000 },
+      { MLFARM_DATABASE_URL: database.url },
+    );
+    const clients = rawClients(farm.coordinator.grpcAddress);
+    const agent = new QuickAgent(clients, 'manual-0', false);
+    const holder = await openDatabase(database.url, { poolSize: 1 });
+    let releaseRow: () => void = () => {};
+    let holding: Promise<void> | undefined;
+    try {
+      await farm.waitForAgents(1);
+      const det = await farm.upload(await readFile(bundledModelPath('det')), 'det.onnx');
+      for (let i = 0; i < 4; i++) {
+        await farm.submit({ models: [{ sha256: det.sha256, name: 'det.onnx' }] });
+      }
+      const first = await agent.assignment(0, 10_000);
+      const locked = new Promise<void>((resolve, reject) => {
+        holding = holder
+          .transaction()
+          .execute(async (trx) => {
+            await sql`SELECT id FROM tasks WHERE id = ${first.taskId} FOR UPDATE`.execute(trx);
+            resolve();
+            await new Promise<void>((release) => (releaseRow = release));
+          })
+          .catch(reject);
+      });
+      await locked;
+      // Storing the first result waits for the row, and the stream's queue with it.
+      agent.report(first);
+      const second = await agent.assignment(1, 10_000);
+      // Queued behind that report, a heartbeat naming the task the agent holds; then that task's result,
+      // which frees the agent as it arrives: it gets its third task.
+      agent.heartbeat([second.taskId]);
+      agent.report(second);
+      await agent.assignment(2, 10_000);
+      // The third task is older than a heartbeat interval when the queue gets to the heartbeat.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      releaseRow();
+      await holding;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      assert.deepEqual(agent.overlaps, [], 'no fourth task while the agent holds its third');
+    } finally {
+      releaseRow();
+      await holding?.catch(() => undefined);
+      agent.close();
+      clients.close();
+      await holder.destroy();
+      await farm.close();
+      await database.drop();
+    }
+  },
+);

@@ -102,6 +102,9 @@ export class AgentGatewayService {
           if (report) {
             reportsPending += 1;
           }
+          // When it arrived, not when the queue gets to it: a heartbeat that waited there behind a report
+          // being stored may be older than the agent's newest assignment (SchedulerService.onHeartbeat).
+          const arrivedAt = Date.now();
           queue
             .run(async () => {
               if (out.closed) {
@@ -111,7 +114,7 @@ export class AgentGatewayService {
                 agent = await this.hello(message, out, principal);
                 return;
               }
-              await this.handle(agent, message);
+              await this.handle(agent, message, arrivedAt);
             })
             .catch(fail)
             .finally(() => {
@@ -202,7 +205,7 @@ export class AgentGatewayService {
     return agent;
   }
 
-  private async handle(agent: ConnectedAgent, message: ConnectRequest): Promise<void> {
+  private async handle(agent: ConnectedAgent, message: ConnectRequest, arrivedAt: number): Promise<void> {
     if (message.heartbeat) {
       // Not awaited: these writes wait for a group commit, and the agent's progress behind them would
       // pile up meanwhile. Nothing later on the stream depends on them (a result orders itself after a
@@ -210,7 +213,7 @@ export class AgentGatewayService {
       this.background(
         agent,
         'heartbeat',
-        this.scheduler.onHeartbeat(agent, message.heartbeat.runningTaskIds, true),
+        this.scheduler.onHeartbeat(agent, message.heartbeat.runningTaskIds, arrivedAt),
       );
     } else if (message.started) {
       this.background(

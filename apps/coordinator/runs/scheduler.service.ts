@@ -496,15 +496,22 @@ export class SchedulerService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** `touch`: also mark the agent seen now (every heartbeat; a hello has stored it already). */
-  async onHeartbeat(agent: ConnectedAgent, runningTaskIds: string[], touch = false): Promise<void> {
+  /**
+   * `arrivedAt`: a heartbeat's arrival; it also marks the agent seen (a hello, without it, has stored the
+   * agent already).
+   */
+  async onHeartbeat(agent: ConnectedAgent, runningTaskIds: string[], arrivedAt?: number): Promise<void> {
     const now = Date.now();
+    const touch = arrivedAt !== undefined;
     const held = agent.runningTaskId;
+    // Only a heartbeat that arrived a whole interval after the assignment: one the agent sent before the
+    // assignment reached it does not name the task, and neither does one that waited in the stream's
+    // queue behind a report being stored, while the report's early release brought a new assignment.
     if (
       touch &&
       held !== undefined &&
       !runningTaskIds.includes(held) &&
-      now - (agent.busySince ?? 0) > this.config.heartbeatIntervalMs
+      arrivedAt - (agent.busySince ?? 0) > this.config.heartbeatIntervalMs
     ) {
       // The agent no longer has the task (it never reported it): free, or it would idle until it reconnects.
       this.logger.warn(
