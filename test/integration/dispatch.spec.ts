@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { sql } from 'kysely';
 import { bundledModelPath } from '#common';
-import { openDatabase } from '../../apps/coordinator/store/database.js';
+import { type Db, openDatabase } from '../../apps/coordinator/store/database.js';
 import { QuickAgent, allSucceeded } from '../support/quick-agent.js';
 import { rawClients } from '../support/raw-grpc.js';
 import { freshPostgresDatabase, postgresTest } from '../support/store-dialects.js';
@@ -13,6 +13,33 @@ import { TestFarm } from '../support/test-farm.js';
 //   agents. Thirty agents finish tasks at random moments while runs are submitted (each submission sweeps
 //   every idle agent): no agent may ever be handed a task while it still holds one, and every task runs once.
 // - a result frees its agent as it arrives, even while the agent's previous result is still being stored.
+
+interface HeldRow {
+  /** Ends the transaction that holds the row; resolves when it has. */
+  release(): Promise<void>;
+}
+
+/** Holds a task's row locked in a transaction of `holder`: storing that task's result waits for it. */
+async function holdRow(holder: Db, taskId: string): Promise<HeldRow> {
+  let releaseRow: () => void = () => {};
+  let holding: Promise<void> | undefined;
+  await new Promise<void>((resolve, reject) => {
+    holding = holder
+      .transaction()
+      .execute(async (trx) => {
+        await sql`SELECT id FROM tasks WHERE id = ${taskId} FOR UPDATE`.execute(trx);
+        resolve();
+        await new Promise<void>((release) => (releaseRow = release));
+      })
+      .catch(reject);
+  });
+  return {
+    release: async () => {
+      releaseRow();
+      await holding;
+    },
+  };
+}
 
 const AGENTS = 30;
 const BOUND_RUNS = 8;
@@ -65,8 +92,7 @@ await postgresTest(
     const clients = rawClients(farm.coordinator.grpcAddress);
     const agent = new QuickAgent(clients, 'manual-0', false);
     const holder = await openDatabase(database.url, { poolSize: 1 });
-    let releaseRow: () => void = () => {};
-    let holding: Promise<void> | undefined;
+    let row: HeldRow | undefined;
     try {
       await farm.waitForAgents(1);
       const det = await farm.upload(await readFile(bundledModelPath('det')), 'det.onnx');
@@ -76,30 +102,18 @@ await postgresTest(
       }
       const first = await agent.assignment(0, 10_000);
       // Another transaction holds the first task's row: storing its result (which ends the task) waits.
-      const locked = new Promise<void>((resolve, reject) => {
-        holding = holder
-          .transaction()
-          .execute(async (trx) => {
-            await sql`SELECT id FROM tasks WHERE id = ${first.taskId} FOR UPDATE`.execute(trx);
-            resolve();
-            await new Promise<void>((release) => (releaseRow = release));
-          })
-          .catch(reject);
-      });
-      await locked;
+      row = await holdRow(holder, first.taskId);
       agent.report(first);
       const second = await agent.assignment(1, 10_000);
       // The second result queues behind the first one's storing; the third task must come anyway.
       agent.report(second);
       const third = await agent.assignment(2, 5_000);
-      releaseRow();
-      await holding;
+      await row.release();
       agent.report(third);
       await allSucceeded(farm, runIds, 30_000, 'the three runs to succeed once the row is free');
       assert.deepEqual(agent.overlaps, []);
     } finally {
-      releaseRow();
-      await holding?.catch(() => undefined);
+      await row?.release().catch(() => undefined);
       agent.close();
       clients.close();
       await holder.destroy();
@@ -121,8 +135,7 @@ await postgresTest(
     const clients = rawClients(farm.coordinator.grpcAddress);
     const agent = new QuickAgent(clients, 'manual-0', false);
     const holder = await openDatabase(database.url, { poolSize: 1 });
-    let releaseRow: () => void = () => {};
-    let holding: Promise<void> | undefined;
+    let row: HeldRow | undefined;
     try {
       await farm.waitForAgents(1);
       const det = await farm.upload(await readFile(bundledModelPath('det')), 'det.onnx');
@@ -130,17 +143,7 @@ await postgresTest(
         await farm.submit({ models: [{ sha256: det.sha256, name: 'det.onnx' }] });
       }
       const first = await agent.assignment(0, 10_000);
-      const locked = new Promise<void>((resolve, reject) => {
-        holding = holder
-          .transaction()
-          .execute(async (trx) => {
-            await sql`SELECT id FROM tasks WHERE id = ${first.taskId} FOR UPDATE`.execute(trx);
-            resolve();
-            await new Promise<void>((release) => (releaseRow = release));
-          })
-          .catch(reject);
-      });
-      await locked;
+      row = await holdRow(holder, first.taskId);
       // Storing the first result waits for the row, and the stream's queue with it.
       agent.report(first);
       const second = await agent.assignment(1, 10_000);
@@ -151,13 +154,11 @@ await postgresTest(
       await agent.assignment(2, 10_000);
       // The third task is older than a heartbeat interval when the queue gets to the heartbeat.
       await new Promise((resolve) => setTimeout(resolve, 600));
-      releaseRow();
-      await holding;
+      await row.release();
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       assert.deepEqual(agent.overlaps, [], 'no fourth task while the agent holds its third');
     } finally {
-      releaseRow();
-      await holding?.catch(() => undefined);
+      await row?.release().catch(() => undefined);
       agent.close();
       clients.close();
       await holder.destroy();
