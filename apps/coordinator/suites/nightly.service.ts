@@ -117,12 +117,13 @@ export class NightlyService implements OnModuleInit {
     key: SeriesKey,
     points: { runId: string }[],
     lastGood: number,
+    forward = false,
   ): Promise<void> {
     const current = (await this.baselines.find(key.suite, NIGHTLY_BASELINE, key.fingerprint)).find(
       (e) => e.model === key.model,
     );
     const at = current ? points.findIndex((p) => p.runId === current.runId) : -1;
-    if (at >= 0 && at < lastGood) {
+    if (at >= 0 && at < lastGood && !forward) {
       return;
     }
     const entries = (
@@ -158,7 +159,11 @@ export class NightlyService implements OnModuleInit {
     for (const { from, to } of moved) {
       if (worse(key.metric, to.relativeChange)) {
         await this.regressions.move(reported.find((r) => r.index === from)!.id, this.placed(key, points, to));
-        await this.rollBackNightlyBaseline(key, points, to.index - 1);
+        // Its old place sent "nightly" back before it: now to before the earliest change still open.
+        const lastGood = Math.min((await this.earliestOpenNightly(key, points)) ?? to.index, to.index) - 1;
+        if (lastGood >= 0) {
+          await this.rollBackNightlyBaseline(key, points, lastGood, true);
+        }
       }
     }
     let count = 0;
@@ -176,6 +181,18 @@ export class NightlyService implements OnModuleInit {
       count += inserted ? 1 : 0;
     }
     return count;
+  }
+
+  /** The earliest open nightly regression of the model on this fingerprint, any metric, as an index of `points`. */
+  private async earliestOpenNightly(
+    key: SeriesKey,
+    points: { runId: string }[],
+  ): Promise<number | undefined> {
+    const indices = (await this.regressions.list({ suite: key.suite, statuses: ['open'], limit: 1000 }))
+      .filter((r) => r.source === 'nightly' && r.model === key.model && r.fingerprint === key.fingerprint)
+      .map((r) => points.findIndex((p) => p.runId === r.run_id))
+      .filter((i) => i >= 0);
+    return indices.length > 0 ? Math.min(...indices) : undefined;
   }
 
   /** Where a change point of the series sits: its first run, its numbers and the runs around it. */
