@@ -111,7 +111,8 @@ export class NightlyService implements OnModuleInit {
    * Nightlies after a change were accepted before the change could be confirmed (it needs later points);
    * once it is, "nightly" goes back to the last run before it, so gates stop comparing with the regressed level.
    * Never forward: when two metrics change at different nights (a slower model is slower to load too, and
-   * noise can put that split a night later), "nightly" stays before the earliest change.
+   * noise can put that split a night later), "nightly" stays before the earliest change. `forward`: a
+   * regression moved later (detect), and `lastGood` is before the earliest change still open.
    */
   private async rollBackNightlyBaseline(
     key: SeriesKey,
