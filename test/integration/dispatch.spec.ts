@@ -7,6 +7,7 @@ import { QuickAgent, allSucceeded } from '../support/quick-agent.js';
 import { rawClients } from '../support/raw-grpc.js';
 import { freshPostgresDatabase, postgresTest } from '../support/store-dialects.js';
 import { TestFarm } from '../support/test-farm.js';
+import type { CoordinatorOverrides } from '../../apps/coordinator/config/coordinator.config.js';
 
 // The dispatch path on PostgreSQL, with agents that speak the protocol themselves:
 // - a coordinator runs several sweeps at once (DispatchRepository.sweepsAtOnce), each for different idle
@@ -84,25 +85,56 @@ await postgresTest(
   },
 );
 
+/**
+ * PostgreSQL: a fresh database and farm, one protocol-speaking agent that reports only when told,
+ * `runs` runs of one task each bound to it, and `hold`, which keeps a task's row locked (released at
+ * the end whatever happens).
+ */
+async function withOneManualAgent(
+  overrides: CoordinatorOverrides,
+  runs: number,
+  body: (
+    farm: TestFarm,
+    agent: QuickAgent,
+    runIds: string[],
+    hold: (taskId: string) => Promise<HeldRow>,
+  ) => Promise<void>,
+): Promise<void> {
+  const database = await freshPostgresDatabase();
+  const farm = await TestFarm.start([], overrides, { MLFARM_DATABASE_URL: database.url });
+  const clients = rawClients(farm.coordinator.grpcAddress);
+  const agent = new QuickAgent(clients, 'manual-0', false);
+  const holder = await openDatabase(database.url, { poolSize: 1 });
+  const held: HeldRow[] = [];
+  try {
+    await farm.waitForAgents(1);
+    const det = await farm.upload(await readFile(bundledModelPath('det')), 'det.onnx');
+    const runIds: string[] = [];
+    for (let i = 0; i < runs; i++) {
+      runIds.push((await farm.submit({ models: [{ sha256: det.sha256, name: 'det.onnx' }] })).run!.id);
+    }
+    await body(farm, agent, runIds, async (taskId) => {
+      const row = await holdRow(holder, taskId);
+      held.push(row);
+      return row;
+    });
+  } finally {
+    await Promise.all(held.map((row) => row.release().catch(() => undefined)));
+    agent.close();
+    clients.close();
+    await holder.destroy();
+    await farm.close();
+    await database.drop();
+  }
+}
+
 await postgresTest(
   "a result frees its agent at once, while the agent's previous result still waits to be stored",
-  async () => {
-    const database = await freshPostgresDatabase();
-    const farm = await TestFarm.start([], {}, { MLFARM_DATABASE_URL: database.url });
-    const clients = rawClients(farm.coordinator.grpcAddress);
-    const agent = new QuickAgent(clients, 'manual-0', false);
-    const holder = await openDatabase(database.url, { poolSize: 1 });
-    let row: HeldRow | undefined;
-    try {
-      await farm.waitForAgents(1);
-      const det = await farm.upload(await readFile(bundledModelPath('det')), 'det.onnx');
-      const runIds: string[] = [];
-      for (let i = 0; i < 3; i++) {
-        runIds.push((await farm.submit({ models: [{ sha256: det.sha256, name: 'det.onnx' }] })).run!.id);
-      }
+  () =>
+    withOneManualAgent({}, 3, async (farm, agent, runIds, hold) => {
       const first = await agent.assignment(0, 10_000);
       // Another transaction holds the first task's row: storing its result (which ends the task) waits.
-      row = await holdRow(holder, first.taskId);
+      const row = await hold(first.taskId);
       agent.report(first);
       const second = await agent.assignment(1, 10_000);
       // The second result queues behind the first one's storing; the third task must come anyway.
@@ -112,58 +144,31 @@ await postgresTest(
       agent.report(third);
       await allSucceeded(farm, runIds, 30_000, 'the three runs to succeed once the row is free');
       assert.deepEqual(agent.overlaps, []);
-    } finally {
-      await row?.release().catch(() => undefined);
-      agent.close();
-      clients.close();
-      await holder.destroy();
-      await farm.close();
-      await database.drop();
-    }
-  },
+    }),
 );
 
 await postgresTest(
   'a heartbeat that waited in the queue behind a report does not free an agent given a task since',
-  async () => {
-    const database = await freshPostgresDatabase();
-    const farm = await TestFarm.start(
-      [],
+  () =>
+    withOneManualAgent(
       { heartbeatIntervalMs: 200, leaseMs: 10_000 },
-      { MLFARM_DATABASE_URL: database.url },
-    );
-    const clients = rawClients(farm.coordinator.grpcAddress);
-    const agent = new QuickAgent(clients, 'manual-0', false);
-    const holder = await openDatabase(database.url, { poolSize: 1 });
-    let row: HeldRow | undefined;
-    try {
-      await farm.waitForAgents(1);
-      const det = await farm.upload(await readFile(bundledModelPath('det')), 'det.onnx');
-      for (let i = 0; i < 4; i++) {
-        await farm.submit({ models: [{ sha256: det.sha256, name: 'det.onnx' }] });
-      }
-      const first = await agent.assignment(0, 10_000);
-      row = await holdRow(holder, first.taskId);
-      // Storing the first result waits for the row, and the stream's queue with it.
-      agent.report(first);
-      const second = await agent.assignment(1, 10_000);
-      // Queued behind that report, a heartbeat naming the task the agent holds; then that task's result,
-      // which frees the agent as it arrives: it gets its third task.
-      agent.heartbeat([second.taskId]);
-      agent.report(second);
-      await agent.assignment(2, 10_000);
-      // The third task is older than a heartbeat interval when the queue gets to the heartbeat.
-      await new Promise((resolve) => setTimeout(resolve, 600));
-      await row.release();
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      assert.deepEqual(agent.overlaps, [], 'no fourth task while the agent holds its third');
-    } finally {
-      await row?.release().catch(() => undefined);
-      agent.close();
-      clients.close();
-      await holder.destroy();
-      await farm.close();
-      await database.drop();
-    }
-  },
+      4,
+      async (_farm, agent, _runIds, hold) => {
+        const first = await agent.assignment(0, 10_000);
+        // Storing the first result waits for the row, and the stream's queue with it.
+        const row = await hold(first.taskId);
+        agent.report(first);
+        const second = await agent.assignment(1, 10_000);
+        // Queued behind that report, a heartbeat naming the task the agent holds; then that task's result,
+        // which frees the agent as it arrives: it gets its third task.
+        agent.heartbeat([second.taskId]);
+        agent.report(second);
+        await agent.assignment(2, 10_000);
+        // The third task is older than a heartbeat interval when the queue gets to the heartbeat.
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        await row.release();
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        assert.deepEqual(agent.overlaps, [], 'no fourth task while the agent holds its third');
+      },
+    ),
 );
